@@ -1,0 +1,58 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Targets mirror the architecture (see ../shared/STYLE.md): a pure core, and adapters
+// (storage, runner, HTTP) around it, wired together by the `baton` executable.
+let package = Package(
+    name: "Baton",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "baton", targets: ["Baton"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // libmicrohttpd, the HTTP server library (libmicrohttpd-dev).
+        .systemLibrary(
+            name: "CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]
+        ),
+        // Linux calls Swift cannot make directly (variadic syscall for pidfd_open).
+        .target(name: "CBatonSys"),
+        .target(
+            name: "BatonCore",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "BatonStorage",
+            dependencies: ["BatonCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "BatonRunner",
+            dependencies: ["BatonCore", "CBatonSys", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "BatonHTTP",
+            dependencies: ["BatonCore", "CMicroHTTPD", .product(name: "Logging", package: "swift-log")]
+        ),
+        .executableTarget(
+            name: "Baton",
+            dependencies: [
+                "BatonCore", "BatonStorage", "BatonRunner", "BatonHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
+        .testTarget(name: "BatonStorageTests", dependencies: ["BatonStorage", "BatonCore"]),
+        .testTarget(name: "BatonRunnerTests", dependencies: ["BatonRunner", "BatonCore", "BatonStorage"]),
+        .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP", "BatonCore"]),
+        .testTarget(name: "BatonEndToEndTests", dependencies: ["BatonCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

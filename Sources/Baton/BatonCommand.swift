@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// The `baton` binary: the server, a one-shot local runner, and a client (SPEC §5).
+@main
+struct BatonCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "baton",
+        abstract: "Baton: an HTTP scheduling service for task graphs.",
+        version: "0.1.0",
+        subcommands: [RunCommand.self, ValidateCommand.self]
+    )
+}

@@ -1,0 +1,38 @@
+import BatonCore
+import Foundation
+
+/// Reads a spec file given on the command line.
+enum SpecFile {
+    /// Loads and validates `path`; on failure prints every error (one per line, with its
+    /// path) to stderr and returns nil.
+    static func load(_ path: String) -> WorkflowSpec? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            Console.error("baton: cannot read \(path): no such file or not readable")
+            return nil
+        }
+        let format: SpecFormat =
+            path.hasSuffix(".json") ? .json : (path.hasSuffix(".yaml") || path.hasSuffix(".yml") ? .yaml : .auto)
+        do {
+            return try SpecParser.parse(data, format: format)
+        } catch let errors as SpecErrors {
+            for error in errors.errors { Console.error("\(path): \(error)") }
+            return nil
+        } catch {
+            Console.error("\(path): \(error)")
+            return nil
+        }
+    }
+}
+
+/// stdout/stderr writes without buffering surprises.
+enum Console {
+    static func out(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    static func error(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
+}

@@ -1,0 +1,369 @@
+import Foundation
+
+/// Why Baton is stopping a task's process; decides the status the task ends with.
+enum StopCause: Sendable, Equatable {
+    case timeout
+    case failfast(String)
+    case cancel
+    case runTimeout
+    case endOfRun
+}
+
+/// Why a run stopped starting new work (SPEC §2 failure modes, cancel, run deadline).
+enum Halt: Sendable, Equatable {
+    /// `failfast` or a critical task: running tasks are stopped.
+    case failfast(String)
+    /// `waitcurrent`: running tasks finish.
+    case waitcurrent(String)
+    case cancel
+    case runTimeout
+
+    /// Whether running (non-`runalways`) tasks are stopped, not awaited.
+    var stopsRunning: Bool {
+        if case .waitcurrent = self { return false }
+        return true
+    }
+}
+
+/// Which process of a task is alive.
+enum ProcessPhase: Sendable, Equatable {
+    case idle
+    /// The task's command.
+    case main
+    /// The `on_timeout` hook, after the command was killed for its timeout.
+    case hook
+}
+
+/// The scheduling state machine of one run: events in (`start`, `processExited`,
+/// `cancel`, `tick`), actions out (`EngineAction`), time passed in, no I/O. Every SPEC §2
+/// rule lives here; the executor only performs the actions.
+///
+/// Data structures are sized for 100,000 tasks: counters of unmet dependencies, ready
+/// queues per group, and a timer heap, so each event costs in proportion to the tasks it
+/// touches.
+public struct RunMachine: Sendable {
+    public let runID: String
+    public let spec: WorkflowSpec
+    let plan: RunPlan
+
+    // Run state.
+    var status: RunStatus
+    var createdAt: Date
+    var startedAt: Date?
+    var finishedAt: Date?
+    var cancelRequests: Int
+    var deadlineHit: Bool
+    var halt: Halt?
+    /// A second cancel: `runalways` groups are stopped too.
+    var haltAlways = false
+    var runDeadline: Date?
+    var restoring = false
+
+    // Task state, indexed like `spec.tasks`.
+    var tasks: [TaskRecord]
+    var unmet: [Int32]
+    var phase: [ProcessPhase]
+    var stopCause: [StopCause?]
+    var generation: [UInt32]
+    var attemptStart: [Date?]
+    var queued: [Bool]
+    /// Forever tasks release their dependents and their group when they start.
+    var released: [Bool]
+    /// For skipped tasks: the failed task that caused it, named in dependents' reasons.
+    var rootFailure: [String?]
+
+    // Counters.
+    var readyQueues: [ReadyQueue]
+    var readyCount = 0
+    var groupRunning: [Int]
+    var groupRemaining: [Int]
+    /// First group that still has unfinished tasks; groups up to it are open.
+    var gate = 0
+    /// Non-forever tasks that have not ended.
+    var unfinished = 0
+    /// Non-forever tasks holding a slot.
+    var runningCount = 0
+    /// Processes alive (commands and hooks, forever tasks included).
+    var alive = 0
+    var timers = TimerHeap()
+
+    // Outbox, drained by the engine.
+    var actions: [EngineAction] = []
+    var dirtyTasks: [Int] = []
+    var isDirty: [Bool]
+    var runDirty = false
+    var attemptUpdates: [AttemptRecord] = []
+
+    /// A new run, or one restored from the store when `tasks` is given (SPEC §3 resume).
+    /// - Parameter attemptStarts: for restored tasks that were running, when that
+    ///   attempt started (to close its attempt record).
+    public init(
+        record: RunRecord, spec: WorkflowSpec, tasks restored: [TaskRecord]? = nil,
+        attemptStarts: [Int: Date] = [:], now: Date
+    ) {
+        runID = record.id
+        self.spec = spec
+        plan = RunPlan(spec: spec)
+        status = record.status
+        createdAt = record.createdAt
+        startedAt = record.startedAt
+        finishedAt = record.finishedAt
+        cancelRequests = record.cancelRequests
+        deadlineHit = record.deadlineHit
+        let count = spec.tasks.count
+        if let restored, restored.count == count {
+            tasks = restored
+        } else {
+            tasks = spec.tasks.enumerated().map { index, task in
+                TaskRecord(index: index, name: task.name, group: task.group)
+            }
+        }
+        unmet = [Int32](repeating: 0, count: count)
+        phase = [ProcessPhase](repeating: .idle, count: count)
+        stopCause = [StopCause?](repeating: nil, count: count)
+        generation = [UInt32](repeating: 0, count: count)
+        attemptStart = [Date?](repeating: nil, count: count)
+        queued = [Bool](repeating: false, count: count)
+        released = [Bool](repeating: false, count: count)
+        rootFailure = [String?](repeating: nil, count: count)
+        isDirty = [Bool](repeating: false, count: count)
+        readyQueues = [ReadyQueue](repeating: ReadyQueue(), count: plan.groupTasks.count)
+        groupRunning = [Int](repeating: 0, count: plan.groupTasks.count)
+        groupRemaining = plan.groupTasks.map(\.count)
+        for index in 0..<count {
+            unmet[index] =
+                Int32(plan.dependencies[index].count) + (plan.hasSequentialPrevious[index] ? 1 : 0)
+            if !spec.tasks[index].forever { unfinished += 1 }
+        }
+        if restored != nil {
+            restore(attemptStarts: attemptStarts, now: now)
+        } else {
+            advanceGate()
+        }
+    }
+
+    /// The run's current persisted fields.
+    public var runUpdate: RunUpdate {
+        RunUpdate(
+            id: runID, status: status, startedAt: startedAt, finishedAt: finishedAt,
+            cancelRequests: cancelRequests, deadlineHit: deadlineHit)
+    }
+
+    public var isFinished: Bool { status.isTerminal }
+    public var taskRecords: [TaskRecord] { tasks }
+    /// Tasks ready to start but waiting for a slot.
+    public var readyTaskCount: Int { readyCount }
+    /// Live processes of this run.
+    public var aliveProcessCount: Int { alive }
+    /// The earliest time `tick` has work to do.
+    public var nextWake: Date? {
+        guard !isFinished else { return nil }
+        switch (timers.earliest, deadlineHit ? nil : runDeadline) {
+        case (let a?, let b?): return min(a, b)
+        case (let a?, nil): return a
+        case (nil, let b?): return b
+        case (nil, nil): return nil
+        }
+    }
+
+    /// "Nothing running, nothing ready, nothing due, run not finished": a scheduling bug.
+    public var isStalled: Bool {
+        status == .running && alive == 0 && readyCount == 0 && timers.isEmpty && !isFinished
+    }
+
+    // MARK: Events
+
+    /// Starts a queued run (its deadline counts from now).
+    public mutating func start(now: Date) {
+        guard status == .queued else { return }
+        status = .running
+        startedAt = now
+        if let seconds = spec.timeoutSeconds { runDeadline = now.addingTimeInterval(seconds) }
+        runDirty = true
+        enqueueOpenTasks()
+        checkRunEnd(now: now)
+    }
+
+    /// Starts one ready task if the limits allow. Forever tasks need no slot.
+    /// - Returns: whether a task that holds a pool slot was started, a forever task, or none.
+    public mutating func startNext(now: Date, poolAvailable: Bool) -> StartResult {
+        guard status == .running else { return .none }
+        for group in readyQueues.indices where !readyQueues[group].isEmpty {
+            while let head = readyQueues[group].peek {
+                let index = Int(head)
+                guard isStartable(index) else {
+                    _ = readyQueues[group].pop()
+                    queued[index] = false
+                    readyCount -= 1
+                    continue
+                }
+                if spec.tasks[index].forever {
+                    _ = readyQueues[group].pop()
+                    queued[index] = false
+                    readyCount -= 1
+                    launch(index, now: now)
+                    return .startedForever
+                }
+                let runFull = spec.maxParallel.map { runningCount >= $0 } ?? false
+                let groupFull = plan.groupLimit[group].map { groupRunning[group] >= $0 } ?? false
+                if !poolAvailable || runFull || groupFull { break }
+                _ = readyQueues[group].pop()
+                queued[index] = false
+                readyCount -= 1
+                launch(index, now: now)
+                return .started
+            }
+        }
+        return .none
+    }
+
+    /// The executor started the process of a task: remember its group for resume.
+    public mutating func processStarted(task index: Int, pid: Int32) {
+        tasks[index].pgid = pid
+        markDirty(index)
+    }
+
+    /// A process of the task ended (already reaped).
+    public mutating func processExited(
+        task index: Int, exitCode: Int32?, signal: Int32?, now: Date, failure: String? = nil
+    ) {
+        guard phase[index] != .idle else { return }
+        alive -= 1
+        tasks[index].pgid = nil
+        markDirty(index)
+        if phase[index] == .main {
+            tasks[index].exitCode = exitCode
+            tasks[index].signal = signal
+            if stopCause[index] == .timeout, let hook = spec.tasks[index].onTimeout, !haltAlways {
+                startHook(index, command: hook, now: now)
+                return
+            }
+        }
+        finishAttempt(index, failure: failure, now: now)
+    }
+
+    /// The executor could not start the process (command not found, bad cwd, …).
+    public mutating func spawnFailed(task index: Int, message: String, now: Date) {
+        processExited(task: index, exitCode: 127, signal: nil, now: now, failure: message)
+    }
+
+    /// A client asked to cancel. Returns false when the run has already ended.
+    @discardableResult
+    public mutating func cancel(now: Date) -> Bool {
+        guard !isFinished else { return false }
+        cancelRequests += 1
+        runDirty = true
+        if status == .queued {
+            status = .running
+            startedAt = now
+        }
+        applyHalt(.cancel, now: now)
+        if cancelRequests >= 2 && !haltAlways {
+            haltAlways = true
+            stopEverything(now: now)
+        }
+        checkRunEnd(now: now)
+        return true
+    }
+
+    /// Handles every timer due at `now` and the run deadline.
+    public mutating func tick(now: Date) {
+        guard !isFinished else { return }
+        if let deadline = runDeadline, !deadlineHit, deadline <= now {
+            deadlineHit = true
+            runDirty = true
+            applyHalt(.runTimeout, now: now)
+        }
+        while let timer = timers.popDue(now) {
+            let index = Int(timer.task)
+            guard generation[index] == timer.generation else { continue }
+            switch timer.kind {
+            case .deadline:
+                guard phase[index] != .idle else { continue }
+                if phase[index] == .main && stopCause[index] == nil {
+                    stopCause[index] = .timeout
+                }
+                sendStop(index, now: now)
+            case .kill:
+                if phase[index] != .idle {
+                    actions.append(.signal(ref(index), .kill))
+                }
+            case .retry:
+                guard tasks[index].status == .pending else { continue }
+                tasks[index].retryAt = nil
+                markDirty(index)
+                tryEnqueue(index)
+            }
+        }
+        checkRunEnd(now: now)
+    }
+
+    /// The last resort against a scheduling bug: ends a stalled run instead of hanging.
+    public mutating func abortStalled(now: Date) {
+        for index in tasks.indices where !tasks[index].status.isTerminal {
+            settle(index, status: .skipped, reason: "internal error: scheduler stalled", now: now)
+        }
+        checkRunEnd(now: now)
+    }
+
+    /// Drains the actions produced since the last call.
+    public mutating func takeActions() -> [EngineAction] {
+        defer { actions.removeAll(keepingCapacity: true) }
+        return actions
+    }
+
+    /// Drains the persisted changes produced since the last call into `batch`.
+    public mutating func drainChanges(into batch: inout StoreBatch) {
+        if runDirty {
+            batch.runs.append(runUpdate)
+            runDirty = false
+        }
+        for index in dirtyTasks {
+            batch.tasks.append((runID, tasks[index]))
+            isDirty[index] = false
+        }
+        dirtyTasks.removeAll(keepingCapacity: true)
+        batch.attempts.append(contentsOf: attemptUpdates)
+        attemptUpdates.removeAll(keepingCapacity: true)
+    }
+
+    func ref(_ index: Int) -> TaskRef { TaskRef(runID: runID, task: index) }
+
+    mutating func markDirty(_ index: Int) {
+        if !isDirty[index] {
+            isDirty[index] = true
+            dirtyTasks.append(index)
+        }
+    }
+}
+
+/// What `RunMachine.startNext` did.
+public enum StartResult: Sendable, Equatable {
+    case none
+    /// A task that holds a worker slot.
+    case started
+    /// A forever task, which holds no slot.
+    case startedForever
+}
+
+/// A FIFO of task indices (array and head index: O(1) amortised, no reallocation churn).
+struct ReadyQueue: Sendable {
+    private var items: [Int32] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == items.count }
+    var peek: Int32? { isEmpty ? nil : items[head] }
+
+    mutating func append(_ item: Int32) { items.append(item) }
+
+    mutating func pop() -> Int32? {
+        guard !isEmpty else { return nil }
+        let item = items[head]
+        head += 1
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        return item
+    }
+}

@@ -1,0 +1,85 @@
+/// How an ``HTTPServer`` listens and what it tolerates.
+public struct HTTPServerConfiguration: Sendable {
+    /// An IP literal to bind: `127.0.0.1`, `0.0.0.0`, `::1`, `::` (also `[::1]`), or
+    /// `localhost` for `127.0.0.1`. Host names are not resolved.
+    public var host: String
+    /// The TCP port; `0` picks a free one (``HTTPServer/start()`` returns it).
+    public var port: Int
+    /// The largest accepted request body in bytes; larger ones answer `413`.
+    public var maxBodyBytes: Int
+    /// libmicrohttpd worker threads, each with its own epoll loop; handlers run on them.
+    public var threads: Int
+    /// Concurrent connections accepted at most; more are refused at accept time.
+    public var connectionLimit: Int
+    /// Seconds of inactivity after which a connection is closed (`0`: never), so a stalled
+    /// client cannot hold a slot forever.
+    public var connectionTimeoutSeconds: Int
+    /// The `listen(2)` backlog requested (the kernel caps it at `net.core.somaxconn`).
+    public var listenBacklog: Int
+
+    /// The default body limit, 16 MiB (SPEC §4).
+    public static let defaultMaxBodyBytes = 16 * 1024 * 1024
+
+    /// Creates a configuration; every limit has a production default.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        maxBodyBytes: Int = HTTPServerConfiguration.defaultMaxBodyBytes,
+        threads: Int = 2,
+        connectionLimit: Int = 2048,
+        connectionTimeoutSeconds: Int = 30,
+        listenBacklog: Int = 4096
+    ) {
+        self.host = host
+        self.port = port
+        self.maxBodyBytes = maxBodyBytes
+        self.threads = threads
+        self.connectionLimit = connectionLimit
+        self.connectionTimeoutSeconds = connectionTimeoutSeconds
+        self.listenBacklog = listenBacklog
+    }
+
+    /// Problems with the values, empty when the configuration is usable.
+    var problems: [String] {
+        var problems: [String] = []
+        if !(0...65535).contains(port) { problems.append("port \(port) is not in 0...65535") }
+        if maxBodyBytes < 0 { problems.append("maxBodyBytes must not be negative") }
+        if !(1...256).contains(threads) { problems.append("threads \(threads) is not in 1...256") }
+        if !(1...1_000_000).contains(connectionLimit) {
+            problems.append("connectionLimit \(connectionLimit) is not in 1...1000000")
+        }
+        if !(0...86_400).contains(connectionTimeoutSeconds) {
+            problems.append("connectionTimeoutSeconds \(connectionTimeoutSeconds) is not in 0...86400")
+        }
+        if !(1...65535).contains(listenBacklog) {
+            problems.append("listenBacklog \(listenBacklog) is not in 1...65535")
+        }
+        return problems
+    }
+}
+
+/// Why an ``HTTPServer`` could not start.
+public enum HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A configuration value is out of range; the strings say which.
+    case invalidConfiguration([String])
+    /// `host` is not an IPv4 or IPv6 literal.
+    case invalidHost(String)
+    /// The server is already running.
+    case alreadyRunning
+    /// libmicrohttpd refused to start, e.g. the port is taken; its own messages follow.
+    case startFailed(String)
+
+    /// One line for the operator.
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let problems):
+            "invalid HTTP server configuration: \(problems.joined(separator: "; "))"
+        case .invalidHost(let host):
+            "cannot listen on '\(host)': not an IPv4 or IPv6 address"
+        case .alreadyRunning:
+            "the HTTP server is already running"
+        case .startFailed(let reason):
+            "the HTTP server could not start: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import CMicroHTTPD
+import Foundation
+import Logging
+
+/// The request path through the access handler: `begin` when the headers are in (maybe
+/// answering early), `finish` once the whole body is in, `complete` when libmicrohttpd is
+/// done with the request. All run on the connection's libmicrohttpd worker thread.
+extension ServerContext {
+    /// Parses the head of a new request. The caller stores the result in `*req_cls`.
+    func begin(
+        connection: OpaquePointer, url: UnsafePointer<CChar>?, method: UnsafePointer<CChar>?
+    ) -> RequestAccumulator {
+        let requestID = HTTPRequest.makeRequestID()
+        let headers = ConnectionValues.read(connection, kind: .HEADER_KIND)
+        let query = ConnectionValues.read(connection, kind: .GET_ARGUMENT_KIND)
+        let fields = HTTPHeaders(headers.pairs.map { HTTPHeaders.Field(name: $0.key, value: $0.value ?? "") })
+        let head = Result { () throws(RequestTargetError) -> HTTPRequest in
+            guard let method, let url,
+                let methodText = String(validatingCString: method),
+                let pathText = String(validatingCString: url),
+                !query.hasInvalidUTF8
+            else { throw .invalidUTF8 }
+            var decoded: [String: String] = [:]
+            for (key, value) in query.pairs {
+                // libmicrohttpd split on '&' and '=' and turned '+' into ' '; the identity
+                // unescape callback left the %-escapes for us.
+                let name = try PercentDecoding.decode(key[...])
+                let text = try PercentDecoding.decode((value ?? "")[...])
+                if decoded[name] == nil { decoded[name] = text }
+            }
+            return try HTTPRequest(
+                method: methodText, path: pathText, query: decoded, headers: fields,
+                requestID: requestID)
+        }
+        let expectedLength = fields["Content-Length"].flatMap { Int($0) }
+        return RequestAccumulator(
+            requestID: requestID,
+            logMethod: method.map { String(cString: $0) } ?? "",
+            logPath: url.map { String(cString: $0) } ?? "",
+            head: head, maxBodyBytes: maxBodyBytes, expectedLength: expectedLength)
+    }
+
+    /// Answers before the body is read when the target is malformed, `Content-Length` is
+    /// over the limit, or the preflight check refuses the request; otherwise `nil`.
+    /// libmicrohttpd then discards the body and closes the connection after the response.
+    func earlyResponse(for accumulator: RequestAccumulator) -> HTTPResponse? {
+        let request: HTTPRequest
+        switch accumulator.head {
+        case .failure(let error):
+            return ProblemFactory.badRequest(error.description)
+        case .success(let head):
+            request = head
+        }
+        if let length = request.headers["Content-Length"].flatMap({ Int($0) }), length > maxBodyBytes {
+            return ProblemFactory.contentTooLarge(limit: maxBodyBytes)
+        }
+        return preflight?(request)
+    }
+
+    /// The response to a fully received request.
+    func finalResponse(for accumulator: RequestAccumulator) -> HTTPResponse {
+        if accumulator.exceededLimit {
+            return ProblemFactory.contentTooLarge(limit: maxBodyBytes)
+        }
+        switch accumulator.head {
+        case .failure(let error):
+            // Normally answered early; kept for completeness.
+            return ProblemFactory.badRequest(error.description)
+        case .success(var request):
+            request.body = accumulator.body
+            return handler(request)
+        }
+    }
+
+    /// Hands `response` to libmicrohttpd for `connection` and notes its status for the log.
+    func queue(
+        _ response: HTTPResponse, on connection: OpaquePointer, for accumulator: RequestAccumulator
+    ) -> MHD_Result {
+        var response = response
+        if !(200...599).contains(response.status) {
+            var replacement = ProblemFactory.internalServerError(requestID: accumulator.requestID)
+            replacement.diagnostic = "handler answered invalid status \(response.status)"
+            response = replacement
+        }
+        let created = response.body.withUnsafeBytes { bytes in
+            // MUST_COPY: libmicrohttpd copies the bytes, so the Data may go away after this.
+            MHD_create_response_from_buffer(
+                bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress),
+                .RESPMEM_MUST_COPY)
+        }
+        guard let mhdResponse = created else { return .NO }
+        defer { MHD_destroy_response(mhdResponse) }
+        for (name, value) in response.headers where MHD_add_response_header(mhdResponse, name, value) == .NO {
+            // Only the name: values may be secrets.
+            logger.warning(
+                "dropped an invalid response header",
+                metadata: ["header": "\(name)", "request_id": "\(accumulator.requestID)"])
+        }
+        _ = MHD_add_response_header(mhdResponse, "X-Request-Id", accumulator.requestID)
+        accumulator.status = response.status
+        accumulator.diagnostic = response.diagnostic
+        return MHD_queue_response(connection, UInt32(response.status), mhdResponse)
+    }
+
+    /// Writes the request's single log line: method, raw path, status, duration and id —
+    /// never header values or bodies.
+    func complete(_ accumulator: RequestAccumulator, termination: MHD_RequestTerminationCode) {
+        var metadata: Logger.Metadata = [
+            "method": "\(accumulator.logMethod)",
+            "path": "\(accumulator.logPath)",
+            "status": "\(accumulator.status.map(String.init) ?? "none")",
+            "duration_ms": "\(String(format: "%.3f", accumulator.elapsedMilliseconds))",
+            "request_id": "\(accumulator.requestID)",
+        ]
+        if termination != .REQUEST_TERMINATED_COMPLETED_OK {
+            metadata["termination"] = "\(Self.describe(termination))"
+        }
+        if let diagnostic = accumulator.diagnostic {
+            metadata["diagnostic"] = "\(diagnostic)"
+        }
+        let level: Logger.Level = (accumulator.status ?? 0) >= 500 ? .error : .info
+        logger.log(level: level, "request", metadata: metadata)
+    }
+
+    private static func describe(_ termination: MHD_RequestTerminationCode) -> String {
+        switch termination {
+        case .REQUEST_TERMINATED_COMPLETED_OK: "completed"
+        case .REQUEST_TERMINATED_WITH_ERROR: "error"
+        case .REQUEST_TERMINATED_TIMEOUT_REACHED: "timeout"
+        case .REQUEST_TERMINATED_DAEMON_SHUTDOWN: "shutdown"
+        case .REQUEST_TERMINATED_READ_ERROR: "read_error"
+        case .REQUEST_TERMINATED_CLIENT_ABORT: "client_abort"
+        @unknown default: "code \(termination.rawValue)"
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import BatonCore
+import Foundation
+import Logging
+
+/// Drives the pure `Engine` with real processes: the ninja-shaped loop (start what the
+/// limits allow, wait for the next exit or timer, repeat) on ONE dedicated thread that owns
+/// the engine, the child reactor and every write to the run store.
+///
+/// Other threads talk to it through `submit`, `cancel` and `shutdown`, which post to an
+/// inbox and wake the loop.
+public final class Executor: Sendable {
+    /// What `cancel` found.
+    public enum CancelResult: Sendable, Equatable {
+        case accepted
+        case alreadyEnded
+        case notFound
+    }
+
+    let configuration: ExecutorConfiguration
+    let store: any RunStore
+    let logger: Logger
+    let inbox: ExecutorInbox
+    let observers: ExecutorObservers
+
+    public init(
+        configuration: ExecutorConfiguration, store: any RunStore, logger: Logger,
+        onBatch: (@Sendable (StoreBatch) -> Void)? = nil,
+        onRunFinished: (@Sendable (String, RunStatus) -> Void)? = nil
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        self.inbox = ExecutorInbox()
+        self.observers = ExecutorObservers(onBatch: onBatch, onRunFinished: onRunFinished)
+    }
+
+    /// Starts the loop thread, after resuming every unfinished run found in the store
+    /// (SPEC §3) and accepted by `resuming`. Throws when the reactor cannot be created or
+    /// the store cannot be read.
+    public func start(resuming: (RunRecord) -> Bool = { _ in true }) throws {
+        let loop = try ExecutorLoop(
+            configuration: configuration, store: store, logger: logger, inbox: inbox,
+            observers: observers)
+        try loop.resumeUnfinishedRuns(now: Date(), accept: resuming)
+        inbox.attach(waker: loop.reactor.waker)
+        let thread = Thread { loop.run() }
+        thread.name = "baton-executor"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// Hands a run that is already committed to the store to the engine.
+    public func submit(_ record: RunRecord, spec: WorkflowSpec, extraEnvironment: [String: String] = [:]) {
+        inbox.post(.submit(record, spec, extraEnvironment))
+    }
+
+    /// Cancels a run and returns once the cancel is recorded in the store.
+    public func cancel(runID: String) -> CancelResult {
+        let reply = Reply<CancelResult>()
+        inbox.post(.cancel(runID, reply))
+        return reply.wait()
+    }
+
+    /// Stops every task (SIGTERM, then SIGKILL after the grace), records them as
+    /// interrupted so that the next start resumes them, and ends the loop. Blocks until done.
+    public func shutdown() {
+        let reply = Reply<Void>()
+        inbox.post(.shutdown(reply))
+        reply.wait()
+    }
+}
+
+/// Callbacks run on the executor thread; keep them short.
+struct ExecutorObservers: Sendable {
+    var onBatch: (@Sendable (StoreBatch) -> Void)?
+    var onRunFinished: (@Sendable (String, RunStatus) -> Void)?
+}

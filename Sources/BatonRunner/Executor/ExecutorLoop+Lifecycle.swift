@@ -1,0 +1,67 @@
+import BatonCore
+import Foundation
+import Glibc
+
+extension ExecutorLoop {
+    /// SPEC §3: kill what the previous process left behind, then hand every unfinished
+    /// run back to the engine, which restarts or fails its interrupted tasks.
+    func resumeUnfinishedRuns(now: Date, accept: (RunRecord) -> Bool) throws {
+        for record in try store.unfinishedRuns() where accept(record) {
+            let tasks = try store.tasks(runID: record.id)
+            var attemptStarts: [Int: Date] = [:]
+            for task in tasks where task.status == .running {
+                if let pgid = task.pgid { ChildReactor.killLeftoverGroup(pgid) }
+                if let last = try store.attempts(runID: record.id, taskIndex: task.index).last {
+                    attemptStarts[task.index] = last.startedAt
+                }
+            }
+            let spec: WorkflowSpec
+            do {
+                spec = try configuration.decodeSpec(record.specJSON)
+            } catch {
+                logger.error(
+                    "cannot resume run: its stored spec no longer parses",
+                    metadata: ["run": "\(record.id)", "error": "\(error)"])
+                continue
+            }
+            logger.info("resuming run", metadata: ["run": "\(record.id)"])
+            let machine = RunMachine(
+                record: record, spec: spec, tasks: tasks, attemptStarts: attemptStarts, now: now)
+            engine.add(machine, now: now)
+        }
+        settle()
+    }
+
+    /// Server shutdown: SIGTERM every task group, SIGKILL what is left after the grace,
+    /// reap everything, and leave the tasks recorded as interrupted so the next start
+    /// resumes them (SPEC §3) — a shutdown must not turn into failures.
+    func stopAllForShutdown() {
+        guard !pidOf.isEmpty else { return }
+        logger.info("stopping tasks for shutdown", metadata: ["count": "\(pidOf.count)"])
+        for pid in pidOf.values { reactor.signalGroup(pid: pid, SIGTERM) }
+        let deadline = Date().addingTimeInterval(configuration.shutdownGraceSeconds)
+        while !tagToRef.isEmpty && Date() < deadline {
+            for exit in reactor.poll(until: deadline) { tagToRef[exit.tag] = nil }
+        }
+        for (tag, ref) in tagToRef {
+            _ = tag
+            if let pid = pidOf[ref] { reactor.signalGroup(pid: pid, SIGKILL) }
+        }
+        while !tagToRef.isEmpty {
+            for exit in reactor.poll(until: Date().addingTimeInterval(1)) { tagToRef[exit.tag] = nil }
+        }
+        var batch = StoreBatch()
+        for ref in pidOf.keys {
+            guard var task = engine.runs[ref.runID]?.taskRecords[ref.task] else { continue }
+            task.pgid = nil
+            task.reason = "interrupted by server shutdown"
+            batch.tasks.append((ref.runID, task))
+        }
+        pidOf.removeAll()
+        do {
+            try store.apply(batch)
+        } catch {
+            logger.error("could not record the shutdown", metadata: ["error": "\(error)"])
+        }
+    }
+}

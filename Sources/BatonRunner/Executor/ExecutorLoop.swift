@@ -1,0 +1,173 @@
+import BatonCore
+import Foundation
+import Glibc
+import Logging
+
+/// The state owned by the executor thread.
+///
+/// `@unchecked Sendable`: it is built on the caller's thread, handed to the executor thread
+/// before that thread starts, and touched by no other thread afterwards.
+final class ExecutorLoop: @unchecked Sendable {
+    let configuration: ExecutorConfiguration
+    let store: any RunStore
+    let logger: Logger
+    let inbox: ExecutorInbox
+    let observers: ExecutorObservers
+    let reactor: ChildReactor
+    var engine: Engine
+
+    /// Live processes: reactor tag → task, and task → pid for signals.
+    var tagToRef: [UInt64: TaskRef] = [:]
+    var pidOf: [TaskRef: Int32] = [:]
+    var nextTag: UInt64 = 1
+    /// Per-run environment additions (webhook payloads and the like).
+    var extraEnvironment: [String: [String: String]] = [:]
+    var pendingCancelReplies: [Reply<Executor.CancelResult>] = []
+    var shutdownReply: Reply<Void>?
+
+    init(
+        configuration: ExecutorConfiguration, store: any RunStore, logger: Logger,
+        inbox: ExecutorInbox, observers: ExecutorObservers
+    ) throws {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        self.inbox = inbox
+        self.observers = observers
+        self.reactor = try ChildReactor()
+        self.engine = Engine(workers: configuration.workers)
+    }
+
+    /// The loop: drain the inbox, perform actions, persist, then sleep until the next exit,
+    /// timer or message.
+    func run() {
+        while true {
+            handleInbox(now: Date())
+            settle()
+            if let reply = shutdownReply {
+                stopAllForShutdown()
+                reply.send(())
+                return
+            }
+            let exits = reactor.poll(until: engine.nextWake)
+            let now = Date()
+            for exit in exits {
+                guard let ref = tagToRef.removeValue(forKey: exit.tag) else { continue }
+                pidOf[ref] = nil
+                engine.processExited(ref, exitCode: exit.exitCode, signal: exit.signal, now: now)
+            }
+            engine.tick(now: now)
+        }
+    }
+
+    func handleInbox(now: Date) {
+        for message in inbox.drain() {
+            switch message {
+            case .submit(let record, let spec, let extra):
+                if !extra.isEmpty { extraEnvironment[record.id] = extra }
+                logger.info("run started", metadata: ["run": "\(record.id)", "name": "\(record.name)"])
+                engine.add(RunMachine(record: record, spec: spec, now: now), now: now)
+            case .cancel(let runID, let reply):
+                if let machine = engine.runs[runID] {
+                    if machine.isFinished {
+                        reply.send(.alreadyEnded)
+                    } else {
+                        engine.cancel(runID: runID, now: now)
+                        logger.info("run cancel requested", metadata: ["run": "\(runID)"])
+                        pendingCancelReplies.append(reply)
+                    }
+                } else {
+                    let known = (try? store.run(id: runID)) ?? nil
+                    reply.send(known == nil ? .notFound : .alreadyEnded)
+                }
+            case .shutdown(let reply):
+                shutdownReply = reply
+            }
+        }
+    }
+
+    /// Performs actions until none are left (a failed spawn feeds back into the engine),
+    /// then writes one batch.
+    func settle() {
+        var actions = engine.takeActions()
+        while !actions.isEmpty {
+            for action in actions { perform(action) }
+            actions = engine.takeActions()
+        }
+        for runID in engine.stalledRuns {
+            logger.critical(
+                "scheduler stalled: nothing running, nothing ready, run not finished; ending it",
+                metadata: ["run": "\(runID)"])
+            engine.abortStalled(runID: runID, now: Date())
+            for action in engine.takeActions() { perform(action) }
+        }
+        flush()
+        for reply in pendingCancelReplies { reply.send(.accepted) }
+        pendingCancelReplies.removeAll()
+        engine.removeFinishedRuns()
+    }
+
+    func perform(_ action: EngineAction) {
+        switch action {
+        case .spawn(let plan):
+            spawn(plan)
+        case .signal(let ref, let signal):
+            guard let pid = pidOf[ref] else { return }
+            reactor.signalGroup(pid: pid, signal == .terminate ? SIGTERM : SIGKILL)
+        case .runFinished(let runID, let status):
+            extraEnvironment[runID] = nil
+            logger.info("run finished", metadata: ["run": "\(runID)", "status": "\(status.rawValue)"])
+            observers.onRunFinished?(runID, status)
+        }
+    }
+
+    func spawn(_ plan: SpawnPlan) {
+        let environment = TaskEnvironment.compose(
+            base: configuration.baseEnvironment,
+            plan: SpawnPlanEnvironment(
+                runID: plan.ref.runID, taskName: plan.taskName, attempt: plan.attempt,
+                env: plan.env, extra: extraEnvironment[plan.ref.runID] ?? [:]))
+        let tag = nextTag
+        nextTag += 1
+        let request = SpawnRequest(
+            tag: tag, argv: plan.command.argv, environment: environment,
+            workingDirectory: plan.cwd,
+            logPath: configuration.dataDirectory.appendingPathComponent(plan.logPath).path,
+            logCapBytes: configuration.logCapBytes)
+        do {
+            let pid = try reactor.spawn(request)
+            tagToRef[tag] = plan.ref
+            pidOf[plan.ref] = pid
+            engine.processStarted(plan.ref, pid: pid)
+        } catch {
+            let message = "\(error)"
+            appendToLog(plan.logPath, "baton: \(message)\n")
+            engine.spawnFailed(plan.ref, message: message, now: Date())
+        }
+    }
+
+    func flush() {
+        let batch = engine.drainChanges()
+        guard !batch.isEmpty else { return }
+        do {
+            try store.apply(batch)
+        } catch {
+            // The engine's state stays authoritative in memory; a later batch rewrites the
+            // same rows in full, so a transient failure heals itself.
+            logger.error("could not record run changes", metadata: ["error": "\(error)"])
+        }
+        observers.onBatch?(batch)
+    }
+
+    func appendToLog(_ relativePath: String, _ text: String) {
+        let url = configuration.dataDirectory.appendingPathComponent(relativePath)
+        try? FileManager.default.createDirectory(
+            at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        _ = text.utf8CString.withUnsafeBufferPointer { buffer in
+            write(fd, buffer.baseAddress, buffer.count - 1)
+        }
+    }
+}

@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CBatonSys
+
+extension ChildReactor {
+    /// Starts `request` as a new process leading its own process group, and returns its
+    /// pid (= its pgid). Its exit is reported later by ``poll(until:)``.
+    ///
+    /// The child gets: stdin from `/dev/null`; stdout and stderr on one pipe that the
+    /// reactor copies into the log; no other descriptor of the server (everything the
+    /// reactor opens is `O_CLOEXEC`, and the child closes every descriptor above 2 before
+    /// exec, so no task inherits another task's pipe, a log file or the database); an
+    /// empty signal mask and default signal dispositions; exactly `request.environment`.
+    ///
+    /// Throws before anything runs when the command is not found or not executable, or
+    /// the working directory is unusable; nothing is left open when it throws.
+    public func spawn(_ request: SpawnRequest) throws(SpawnError) -> Int32 {
+        guard let command = request.argv.first, !command.isEmpty else {
+            throw .invalidArgument("empty command (argv[0] is missing or empty)")
+        }
+        if let directory = request.workingDirectory {
+            try Self.checkWorkingDirectory(directory)
+        }
+        let executable = try ExecutableLookup.resolve(
+            command, searchPath: request.environment["PATH"],
+            workingDirectory: request.workingDirectory)
+        let argv = try CStringArray(arguments: request.argv)
+        let envp = try CStringArray(environment: request.environment)
+
+        let logFD = try Self.openLog(request.logPath)
+        var pipeEnds: (read: Int32, write: Int32) = (-1, -1)
+        let pipeResult = withUnsafeMutablePointer(to: &pipeEnds) {
+            $0.withMemoryRebound(to: Int32.self, capacity: 2) { baton_pipe_cloexec($0) }
+        }
+        guard pipeResult == 0 else {
+            let code = errno
+            close(logFD)
+            throw .system("pipe2", code)
+        }
+        let writeEnd = Self.movedAboveStandardDescriptors(pipeEnds.write)
+
+        var pid: pid_t = 0
+        let spawnResult = spawnProcess(
+            &pid, executable: executable, argv: argv, envp: envp, stdoutFD: writeEnd,
+            workingDirectory: request.workingDirectory)
+        // The child has its own copies on fds 1 and 2 now; ours would keep the pipe from
+        // ever reaching EOF.
+        close(writeEnd)
+        guard spawnResult == 0 else {
+            close(pipeEnds.read)
+            close(logFD)
+            throw Self.spawnError(spawnResult, command: command, executable: executable)
+        }
+
+        // pidfd_open(2) on a child that already exited still works (it is a zombie until
+        // we reap it) and polls readable at once. Without pidfds (ENOSYS before Linux 5.3,
+        // or EMFILE) the child is watched by the waitid sweep of poll(until:).
+        let pidFD = usesPidFDs ? baton_pidfd_open(pid) : -1
+        if pidFD < 0 { childrenWithoutPidFD += 1 }
+        children[pid] = ChildProcess(
+            tag: request.tag, pid: pid, pidFD: pidFD, pipeFD: pipeEnds.read,
+            log: LogPump(logFD: logFD, cap: request.logCapBytes))
+        return pid
+    }
+
+    /// posix_spawn(3) with the reactor's attributes and this child's file actions.
+    /// Returns 0 or an error number. glibc reports the exec's own failure (ENOENT, EACCES,
+    /// ENOEXEC) and a failed file action (the chdir) as posix_spawn's result, and reaps
+    /// the failed child itself.
+    private func spawnProcess(
+        _ pid: inout pid_t, executable: String, argv: borrowing CStringArray,
+        envp: borrowing CStringArray, stdoutFD: Int32, workingDirectory: String?
+    ) -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        var result = posix_spawn_file_actions_init(&actions)
+        guard result == 0 else { return result }
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // dup2 clears FD_CLOEXEC on the new descriptor: these three survive exec.
+        result = posix_spawn_file_actions_adddup2(&actions, devNullFD, 0)
+        guard result == 0 else { return result }
+        result = posix_spawn_file_actions_adddup2(&actions, stdoutFD, 1)
+        guard result == 0 else { return result }
+        result = posix_spawn_file_actions_adddup2(&actions, stdoutFD, 2)
+        guard result == 0 else { return result }
+        // Belt and braces over O_CLOEXEC: a descriptor opened without it anywhere in the
+        // server (by a library, or raced with by another thread) still stops here.
+        result = baton_spawn_file_actions_addclosefrom(&actions, 3)
+        guard result == 0 else { return result }
+        if let workingDirectory {
+            result = baton_spawn_file_actions_addchdir(&actions, workingDirectory)
+            guard result == 0 else { return result }
+        }
+        return posix_spawn(&pid, executable, &actions, spawnAttributes, argv.pointers, envp.pointers)
+    }
+
+    private static func spawnError(_ code: Int32, command: String, executable: String) -> SpawnError {
+        switch code {
+        case ENOENT, ENOTDIR: return .commandNotFound(command)
+        case EACCES: return .permissionDenied(executable)
+        default: return .system("posix_spawn \(executable)", code)
+        }
+    }
+
+    /// Checked before spawning: posix_spawn would report a failed chdir with the same
+    /// ENOENT/EACCES as a failed exec, and the two must read differently.
+    static func checkWorkingDirectory(_ path: String) throws(SpawnError) {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, access(path, X_OK) == 0
+        else { throw .badWorkingDirectory(path) }
+    }
+
+    /// Opens (creating it and its parent directories) the log for appending.
+    static func openLog(_ path: String) throws(SpawnError) -> Int32 {
+        let flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC
+        var fd = open(path, flags, 0o644)
+        if fd < 0 && errno == ENOENT {
+            makeParentDirectories(of: path)
+            fd = open(path, flags, 0o644)
+        }
+        guard fd >= 0 else { throw .system("open log \(path)", errno) }
+        return fd
+    }
+
+    /// `mkdir -p "$(dirname path)"`; failures surface as the open's error.
+    private static func makeParentDirectories(of path: String) {
+        let bytes = Array(path.utf8)
+        var end = 1
+        while end < bytes.count {
+            if bytes[end] == UInt8(ascii: "/") {
+                let prefix = String(decoding: bytes[..<end], as: UTF8.self)
+                _ = mkdir(prefix, 0o755)
+            }
+            end += 1
+        }
+    }
+}

@@ -1,0 +1,150 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CBatonSys
+
+/// Spawns task processes, each leading its own process group, pumps their output into
+/// capped log files, and reports their exits: the one place where Baton's children are
+/// started, watched and reaped (ninja's `SubprocessSet`, in Swift).
+///
+/// Single-threaded by design: ONE thread owns the reactor and makes every call on it
+/// (the executor loop: spawn, signal, `poll`, repeat); it is deliberately not `Sendable`.
+/// The only thing other threads may touch is ``waker``. No thread per child: one
+/// `poll(2)` covers the waker's eventfd, every child's pidfd and every output pipe.
+///
+/// "No task process is ever left behind" (SPEC §2): when a child exits, its whole process
+/// group is SIGKILLed before the child is reaped and reported, so background leftovers of
+/// a task die with it; when the reactor itself is destroyed, every live group is SIGKILLed
+/// and reaped. Processes that leave their group (`setsid`, `setpgid`) escape this.
+///
+/// Requirements on the rest of the process: nothing else may reap these children (no
+/// `waitpid(-1)`, SIGCHLD not set to SIG_IGN), or their status is lost and their group is
+/// left alone (it could no longer be told from a newer group reusing the id).
+public final class ChildReactor {
+    /// Wakes a blocked ``poll(until:)`` from any thread.
+    public let waker: ReactorWaker
+
+    /// `/dev/null`, opened once and `dup2`ed onto every child's stdin.
+    let devNullFD: Int32
+    /// Built once: the same flags, mask and defaults serve every spawn.
+    let spawnAttributes: UnsafeMutablePointer<posix_spawnattr_t>
+    /// One read buffer shared by all pipes (the reactor is single-threaded).
+    let readBuffer: UnsafeMutableRawBufferPointer
+    /// False only in tests, to exercise the path taken when `pidfd_open` is unavailable.
+    let usesPidFDs: Bool
+
+    var children: [Int32: ChildProcess] = [:]
+    /// Children without a pidfd: while any exist, poll wakes every 50 ms to sweep them.
+    var childrenWithoutPidFD = 0
+    // Scratch arrays of `poll(until:)`, kept to avoid allocating on every call.
+    var pollSet: [pollfd] = []
+    var pollOwners: [PollOwner] = []
+    var exitedScratch: [ChildProcess] = []
+
+    /// What a `pollSet` entry (after the waker's) watches.
+    enum PollOwner {
+        case output(ChildProcess)
+        case exit(ChildProcess)
+    }
+
+    /// Opens the waker and `/dev/null`; spawns nothing.
+    public convenience init() throws(SpawnError) {
+        try self.init(usesPidFDs: true)
+    }
+
+    init(usesPidFDs: Bool) throws(SpawnError) {
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        guard devNull >= 0 else { throw .system("open /dev/null", errno) }
+        do {
+            waker = try ReactorWaker()
+        } catch {
+            close(devNull)
+            throw error
+        }
+        // A daemon started with fd 0-2 closed would hand those numbers out; a child's
+        // dup2(devNull, 0) must never clobber a descriptor it is about to dup2 elsewhere.
+        devNullFD = Self.movedAboveStandardDescriptors(devNull)
+        spawnAttributes = Self.makeSpawnAttributes()
+        readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
+        self.usesPidFDs = usesPidFDs
+    }
+
+    deinit {
+        // SPEC §2, "no task process is ever left behind": whatever still runs dies now.
+        for child in children.values {
+            _ = finish(child, force: true)
+        }
+        posix_spawnattr_destroy(spawnAttributes)
+        spawnAttributes.deallocate()
+        readBuffer.deallocate()
+        close(devNullFD)
+    }
+
+    /// Children spawned and not yet reported by ``poll(until:)``.
+    public var liveCount: Int { children.count }
+
+    /// Sends `signal` to the whole process group of the live child `pid` (`kill(-pgid,
+    /// sig)`); a group already gone (ESRCH) is ignored. Does nothing for a pid this
+    /// reactor does not hold: once reported, a child is reaped and its id may belong to
+    /// someone else. Returns whether a signal was sent.
+    @discardableResult
+    public func signalGroup(pid: Int32, _ signal: Int32) -> Bool {
+        guard children[pid] != nil else { return false }
+        // The leader is not reaped before its exit is handled, so `pid` is still ours even
+        // if it has already exited: kill(2) "If pid is less than -1, then sig is sent to
+        // every process in the process group whose ID is -pid."
+        return kill(-pid, signal) == 0
+    }
+
+    /// SIGKILLs process group `pgid` if it still exists: for a restarted server, whose
+    /// previous incarnation's tasks may still run (their pgids were persisted). Refuses
+    /// ids that would hit init, every process (`kill(-1)`) or this server's own group.
+    /// Returns whether a group was signalled. The id may, in principle, have been reused
+    /// since it was recorded; process groups are only ever created by `setpgid`/`setsid`
+    /// with the creator's pid, so a reuse requires a new group leader with that exact pid.
+    @discardableResult
+    public static func killLeftoverGroup(_ pgid: Int32) -> Bool {
+        guard pgid > 1, pgid != getpgrp() else { return false }
+        return kill(-pgid, SIGKILL) == 0
+    }
+
+    private static func makeSpawnAttributes() -> UnsafeMutablePointer<posix_spawnattr_t> {
+        let attributes = UnsafeMutablePointer<posix_spawnattr_t>.allocate(capacity: 1)
+        attributes.initialize(to: posix_spawnattr_t())
+        posix_spawnattr_init(attributes)
+        // Process group 0: "the child's process group ID shall be made equal to its process
+        // ID" (posix_spawn(3), POSIX_SPAWN_SETPGROUP). glibc's posix_spawn suspends the
+        // parent (CLONE_VFORK) until the child has exec'd, so the group exists when
+        // posix_spawn returns: no window where kill(-pid) misses the child.
+        posix_spawnattr_setpgroup(attributes, 0)
+        // The spawning thread may block signals (a server often blocks SIGTERM/SIGINT to
+        // handle them on one thread); the mask is inherited by exec, so reset it.
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(attributes, &emptyMask)
+        // Ignored signals stay ignored across execve(2) ("signals set to be ignored ... are
+        // set to be ignored by the new process image"), and Swift servers ignore SIGPIPE:
+        // a task's `yes | head` would then spin on EPIPE. Default every catchable signal.
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        sigdelset(&defaults, SIGKILL)
+        sigdelset(&defaults, SIGSTOP)
+        posix_spawnattr_setsigdefault(attributes, &defaults)
+        let flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        posix_spawnattr_setflags(attributes, Int16(flags))
+        return attributes
+    }
+
+    /// `fd` itself when it is above 2, else a close-on-exec duplicate that is (and `fd`
+    /// closed). Only happens when the server runs with a standard descriptor closed.
+    static func movedAboveStandardDescriptors(_ fd: Int32) -> Int32 {
+        guard fd >= 0, fd <= 2 else { return fd }
+        let moved = fcntl(fd, F_DUPFD_CLOEXEC, 3)
+        guard moved >= 0 else { return fd }
+        close(fd)
+        return moved
+    }
+}
+
+@available(*, unavailable, message: "a ChildReactor belongs to the one thread that drives it")
+extension ChildReactor: Sendable {}

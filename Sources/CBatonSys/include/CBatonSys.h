@@ -1,0 +1,41 @@
+#ifndef BATON_CBATONSYS_H
+#define BATON_CBATONSYS_H
+#include <spawn.h>
+#include <sys/types.h>
+
+/// pidfd_open(2) through syscall(2): Swift cannot call the variadic `syscall`, and glibc
+/// 2.36 declares no wrapper. Returns a file descriptor that polls readable when `pid`
+/// exits, or -1 with errno set (e.g. ENOSYS on kernels older than 5.3).
+int baton_pidfd_open(pid_t pid);
+
+// The wrappers below exist because Swift's Glibc module is imported without _GNU_SOURCE,
+// so these GNU/Linux declarations are invisible to Swift. This file is compiled with
+// _GNU_SOURCE and forwards to them unchanged.
+
+/// pipe2(2) with O_CLOEXEC on both ends (atomically: no fork in another thread can leak
+/// them into a child), then O_NONBLOCK on the read end only. The write end stays blocking:
+/// it becomes a child's stdout/stderr, and a child must never see EAGAIN on a full pipe.
+/// `fds[0]` is the read end, `fds[1]` the write end. Returns 0, or -1 with errno set.
+int baton_pipe_cloexec(int fds[2]);
+
+/// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) (<sys/eventfd.h> is not in Swift's Glibc module).
+/// Returns the descriptor, or -1 with errno set.
+int baton_eventfd(void);
+
+/// posix_spawn_file_actions_addchdir_np(3) (glibc 2.29+): the child changes directory
+/// after the other file actions queued before it and before exec, so a relative
+/// executable path is resolved in the new directory. Returns 0 or an error number.
+int baton_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path);
+
+/// posix_spawn_file_actions_addclosefrom_np(3) (glibc 2.34+): the child closes every
+/// descriptor >= `lowfd` (close_range(2)) before exec. Returns 0 or an error number.
+int baton_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int lowfd);
+
+/// Whether child `pid` has exited, WITHOUT reaping it: waitid(P_PID, pid, WEXITED |
+/// WNOHANG | WNOWAIT). An exited child stays a zombie, so its pid (and process group id)
+/// cannot be reused until the caller reaps it with waitpid(2).
+/// Returns 1 when it has exited, 0 when it is still running, -1 with errno set (ECHILD:
+/// not our child, or already reaped by someone else).
+int baton_peek_exited(pid_t pid);
+
+#endif

@@ -1,0 +1,88 @@
+#ifndef BATON_CMICROHTTPD_SHIM_H
+#define BATON_CMICROHTTPD_SHIM_H
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+
+/*
+ * Why this shim exists: libmicrohttpd's `MHD_start_daemon` and `MHD_get_daemon_info` are C
+ * variadic functions, which Swift cannot call. The `baton_` functions below give them a
+ * fixed arity with typed parameters, so every option the server uses is spelled out here
+ * once and type-checked on both sides.
+ */
+
+/*
+ * Leaves the URL path and query arguments percent-encoded.
+ *
+ * libmicrohttpd's default unescaper decodes "%HH" in the path before the access handler
+ * sees it, so "/tasks/a%2Fb/log" would arrive as "/tasks/a/b/log" and the segment boundary
+ * would be lost. Baton decodes per segment in Swift instead. The contract
+ * (MHD_OPTION_UNESCAPE_CALLBACK): "the return value must be the length of the value left in
+ * s (without the 0-terminator)". Note that libmicrohttpd still turns '+' into ' ' in query
+ * arguments before calling this (MHD_unescape_plus), which is the form-encoding rule anyway.
+ */
+static inline size_t baton_mhd_unescape_identity(void *cls, struct MHD_Connection *connection,
+                                                 char *s) {
+    (void)cls;
+    (void)connection;
+    return strlen(s);
+}
+
+/*
+ * Starts a daemon bound to `bind_address` (a `struct sockaddr_in`, or `sockaddr_in6` when
+ * `flags` contains MHD_USE_IPv6) with the options Baton uses.
+ *
+ * `thread_pool_size` below 2 means "no pool" (libmicrohttpd warns about 0 and 1, so the
+ * option is then left out). `logger` is registered first, as MHD_OPTION_EXTERNAL_LOGGER asks
+ * ("should be specified as the first option"). Returns NULL on failure; the reason went to
+ * `logger`.
+ */
+static inline struct MHD_Daemon *baton_mhd_start_daemon(
+    unsigned int flags,
+    const struct sockaddr *bind_address,
+    unsigned int thread_pool_size,
+    unsigned int connection_limit,
+    unsigned int connection_timeout_seconds,
+    unsigned int listen_backlog,
+    MHD_AccessHandlerCallback access_handler, void *access_handler_cls,
+    MHD_RequestCompletedCallback completed, void *completed_cls,
+    MHD_LogCallback logger, void *logger_cls) {
+    struct MHD_OptionItem options[] = {
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)logger, logger_cls},
+        {MHD_OPTION_SOCK_ADDR, 0, (void *)bind_address},
+        {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)connection_limit, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)connection_timeout_seconds, NULL},
+        {MHD_OPTION_LISTEN_BACKLOG_SIZE, (intptr_t)listen_backlog, NULL},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, completed_cls},
+        {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)&baton_mhd_unescape_identity, NULL},
+        {thread_pool_size > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+         (intptr_t)thread_pool_size, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    return MHD_start_daemon(flags, 0, NULL, NULL, access_handler, access_handler_cls,
+                            MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+}
+
+/*
+ * The port the daemon's listen socket is bound to (host byte order), or 0 when unknown.
+ * Wraps the variadic MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT).
+ */
+static inline uint16_t baton_mhd_bind_port(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
+    return info == NULL ? 0 : info->port;
+}
+
+/*
+ * The number of open connections (all worker threads), or 0 when unknown. Wraps the
+ * variadic MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS).
+ */
+static inline unsigned int baton_mhd_connection_count(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info == NULL ? 0 : info->num_connections;
+}
+
+#endif
