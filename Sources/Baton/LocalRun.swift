@@ -49,7 +49,7 @@ struct LocalRun {
             try store.insertRun(record, tasks: tasks)
             executor.submit(record, spec: spec)
         }
-        let interrupted = SignalTrap.install { signal in
+        let interrupted = SignalTrap { signal in
             // First signal: cancel (cleanup `runalways` groups still run); second: stop them too.
             _ = executor.cancel(runID: runID)
             _ = signal

@@ -19,8 +19,9 @@ int baton_pidfd_open(pid_t pid) {
 
 int baton_pipe_cloexec(int fds[2]) {
     if (pipe2(fds, O_CLOEXEC) != 0) return -1;
-    int flags = fcntl(fds[0], F_GETFL);
-    if (flags < 0 || fcntl(fds[0], F_SETFL, flags | O_NONBLOCK) != 0) {
+    // A fresh pipe's read end has no status flag but its access mode, which F_SETFL
+    // ignores: no F_GETFL needed.
+    if (fcntl(fds[0], F_SETFL, O_NONBLOCK) != 0) {
         int saved = errno;
         close(fds[0]);
         close(fds[1]);

@@ -80,7 +80,8 @@ private typealias Fx = EngineFixture
                 killGraceSeconds: 10,
                 tasks: [Fx.task("a"), Fx.task("b", after: ["a"]), Fx.task("c", after: ["b"])]))
         h.advance(by: 2)
-        #expect(h.cancel())
+        let accepted = h.cancel()
+        #expect(accepted)
         #expect(h.signals(of: "a") == [.terminate])
         for name in ["b", "c"] {
             #expect(h.status(name) == .cancelled, "\(name)")
@@ -112,10 +113,12 @@ private typealias Fx = EngineFixture
         h.add(WorkflowSpec(tasks: [Fx.task("a")]))
         h.exit("a")
         #expect(h.runStatus() == .succeeded)
-        #expect(!h.cancel())
+        let acceptedAfterEnd = h.cancel()
+        #expect(!acceptedAfterEnd)
         #expect(h.runStatus() == .succeeded)
         #expect(h.engine.runs["r1"]?.runUpdate.cancelRequests == 0)
-        #expect(!h.cancel(run: "unknown"))
+        let acceptedUnknown = h.cancel(run: "unknown")
+        #expect(!acceptedUnknown)
     }
 
     @Test func cancelWhileAFailfastTeardownIsUnderWayEndsCancelled() {

@@ -37,9 +37,10 @@ import Testing
         let request = try HTTPRequest(
             method: "GET", target: "/q?a=1&b=hello%20world&a=2&c=x+y&d=%2B&flag&empty=&%C3%A9=%C3%A9")
         #expect(request.path == "/q")
-        #expect(request.query == [
-            "a": "1", "b": "hello world", "c": "x y", "d": "+", "flag": "", "empty": "", "é": "é",
-        ])
+        #expect(
+            request.query == [
+                "a": "1", "b": "hello world", "c": "x y", "d": "+", "flag": "", "empty": "", "é": "é",
+            ])
     }
 
     @Test func headersAreCaseInsensitiveAndKeepEveryValue() {

@@ -67,9 +67,10 @@ import Testing
         router.add("GET", "/healthz") { _, _ in .empty(200) }
         router.add("POST", "/v1/runs") { _, _ in .empty(201) }
         router.add("GET", "/v1/runs/{id}") { _, _ in .empty(200) }
-        #expect(router.routeTable.map { "\($0.method) \($0.template)" } == [
-            "GET /healthz", "POST /v1/runs", "GET /v1/runs/{id}",
-        ])
+        #expect(
+            router.routeTable.map { "\($0.method) \($0.template)" } == [
+                "GET /healthz", "POST /v1/runs", "GET /v1/runs/{id}",
+            ])
     }
 
     @Test func thrownResponseErrorsAnswerAndOthersAre500() throws {

@@ -48,7 +48,9 @@ extension ServerTests {
                 var offset = 0
                 while offset < body.count {
                     let end = min(offset + 12_345, body.count)
-                    try connection.send(Data(String(end - offset, radix: 16).utf8) + Data("\r\n".utf8) + body[offset..<end] + Data("\r\n".utf8))
+                    try connection.send(
+                        Data(String(end - offset, radix: 16).utf8) + Data("\r\n".utf8) + body[offset..<end]
+                            + Data("\r\n".utf8))
                     offset = end
                 }
                 try connection.send("0\r\n\r\n")
@@ -79,7 +81,8 @@ extension ServerTests {
             try withServer { _, port in
                 let connection = try RawHTTPConnection(port: port)
                 try connection.send(
-                    "POST /v1/runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n")
+                    "POST /v1/runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n"
+                )
                 // Keep uploading on another thread the way a real client would; the server
                 // answers early and closes, so the upload is expected to fail part-way.
                 let fd = connection.fd
@@ -87,7 +90,8 @@ extension ServerTests {
                 uploader.start()
                 let response = try connection.readResponse()
                 #expect(response.status == 413)
-                #expect(try response.json()["detail"] as? String == "The request body exceeds the limit of 16777216 bytes.")
+                #expect(
+                    try response.json()["detail"] as? String == "The request body exceeds the limit of 16777216 bytes.")
                 #expect(try RawHTTPConnection.request(port: port, "GET", "/hello").status == 200)
             }
         }

@@ -70,8 +70,9 @@ extension ServerTests {
                 for _ in 0..<count {
                     connections.append(try RawHTTPConnection(port: port))
                 }
-                #expect(eventually(within: .seconds(5)) { server.connectionCount == count },
-                        "server holds \(server.connectionCount) of \(count) connections")
+                #expect(
+                    eventually(within: .seconds(5)) { server.connectionCount == count },
+                    "server holds \(server.connectionCount) of \(count) connections")
                 for (index, connection) in connections.enumerated() {
                     try connection.sendRequest("GET", "/v1/runs/c\(index)")
                 }
@@ -85,7 +86,7 @@ extension ServerTests {
 
         @Test func stopIsIdempotentAndRefusesNewConnections() throws {
             let server = HTTPServer(
-                configuration: HTTPServerConfiguration(port: 0), logger: .init(label: "test"),
+                configuration: HTTPServerConfiguration(port: 0), logger: silentLogger,
                 handler: TestRoutes.router.handler)
             server.stop()  // before start: nothing to do
             let (host, port) = try server.start()
@@ -107,7 +108,7 @@ extension ServerTests {
                 return .text(200, "slow")
             }
             let server = HTTPServer(
-                configuration: HTTPServerConfiguration(port: 0), logger: .init(label: "test"), handler: handler)
+                configuration: HTTPServerConfiguration(port: 0), logger: silentLogger, handler: handler)
             let (_, port) = try server.start()
             defer { server.stop() }
             let connection = try RawHTTPConnection(port: port)
@@ -120,25 +121,25 @@ extension ServerTests {
         @Test func portInUseFailsToStartWithAReason() throws {
             try withServer { _, port in
                 let second = HTTPServer(
-                    configuration: HTTPServerConfiguration(port: port), logger: .init(label: "test"),
+                    configuration: HTTPServerConfiguration(port: port), logger: silentLogger,
                     handler: { _ in .empty(204) })
                 defer { second.stop() }
                 #expect {
                     try second.start()
                 } throws: { error in
                     guard case .startFailed(let reason) = error as? HTTPServerError else { return false }
-                    return !reason.isEmpty
+                    return reason.contains("127.0.0.1:\(port)") && reason.contains("in use")
                 }
             }
         }
 
         @Test func invalidHostOrConfigurationIsRefused() {
             let badHost = HTTPServer(
-                configuration: HTTPServerConfiguration(host: "example.com", port: 0), logger: .init(label: "test"),
+                configuration: HTTPServerConfiguration(host: "example.com", port: 0), logger: silentLogger,
                 handler: { _ in .empty(204) })
             #expect(throws: HTTPServerError.invalidHost("example.com")) { try badHost.start() }
             let badThreads = HTTPServer(
-                configuration: HTTPServerConfiguration(port: 0, threads: 0), logger: .init(label: "test"),
+                configuration: HTTPServerConfiguration(port: 0, threads: 0), logger: silentLogger,
                 handler: { _ in .empty(204) })
             #expect(throws: HTTPServerError.self) { try badThreads.start() }
         }
@@ -146,7 +147,7 @@ extension ServerTests {
         @Test(.enabled(if: Self.ipv6LoopbackAvailable()))
         func servesOnIPv6Loopback() throws {
             let server = HTTPServer(
-                configuration: HTTPServerConfiguration(host: "::1", port: 0), logger: .init(label: "test"),
+                configuration: HTTPServerConfiguration(host: "::1", port: 0), logger: silentLogger,
                 handler: TestRoutes.router.handler)
             let (_, port) = try server.start()
             defer { server.stop() }

@@ -71,7 +71,8 @@ extension ServerTests {
                 }
                 // Raw (unencoded) bytes that are not UTF-8.
                 let connection = try RawHTTPConnection(port: port)
-                try connection.send(Data("GET /v1/runs/".utf8) + Data([0xFF, 0xFE]) + Data(" HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+                try connection.send(
+                    Data("GET /v1/runs/".utf8) + Data([0xFF, 0xFE]) + Data(" HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
                 let raw = try connection.readResponse()
                 #expect(raw.status == 400)
                 #expect(raw.header("Content-Type") == "application/problem+json")

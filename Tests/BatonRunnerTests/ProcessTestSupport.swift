@@ -92,14 +92,16 @@ enum ProcessTestSupport {
         return ProcInfo(pid: pid, state: state, ppid: ppid, pgrp: pgrp)
     }
 
+    /// Every process of group `pgid`, zombies included.
+    static func members(ofGroup pgid: Int32) -> [ProcInfo] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.compactMap(procInfo).filter { $0.pgrp == pgid }
+    }
+
     /// Every process of group `pgid` that is not a zombie (a zombie is dead: it runs
     /// nothing and holds nothing but its exit status, waiting for its parent).
     static func liveMembers(ofGroup pgid: Int32) -> [Int32] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { Int32($0) }.filter { pid in
-            guard let info = procInfo(pid) else { return false }
-            return info.pgrp == pgid && info.state != "Z" && info.state != "X"
-        }
+        members(ofGroup: pgid).filter { $0.state != "Z" && $0.state != "X" }.map(\.pid)
     }
 
     /// Whether `pid` exists and is not a zombie.

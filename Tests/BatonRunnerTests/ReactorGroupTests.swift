@@ -21,10 +21,13 @@ import Glibc
         #expect(
             !T.childrenOfThisProcess().contains(pgid), "the leader \(pgid) is an unreaped zombie",
             sourceLocation: sourceLocation)
-        // Once the orphaned members' zombies are reaped by init, the group is gone entirely.
+        // kill(-pgid, 0) finds the group until init has reaped the killed, orphaned members
+        // (lazily, here): it must be gone, or hold nothing but such zombies.
+        let gone = kill(-pgid, 0) == -1 && errno == ESRCH
+        let members = T.members(ofGroup: pgid)
         #expect(
-            T.eventually(within: 60) { kill(-pgid, 0) == -1 && errno == ESRCH },
-            "kill(-\(pgid), 0) still finds the group", sourceLocation: sourceLocation)
+            gone || members.allSatisfy { $0.state == "Z" && $0.ppid != getpid() },
+            "kill(-\(pgid), 0) still finds the group: \(members)", sourceLocation: sourceLocation)
     }
 
     @Test("signalGroup(SIGTERM) stops a shell and its background job")

@@ -56,16 +56,14 @@ public enum SpecParser {
         }
     }
 
-    /// Whether the first byte that is not blank (nor a byte order mark) is `{`.
+    /// Whether the first byte that is not blank (after a byte order mark) is `{`.
     static func looksLikeJSON(_ data: Data) -> Bool {
-        for byte in data {
-            switch byte {
-            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), 0xEF, 0xBB, 0xBF:
-                continue
-            default:
-                return byte == UInt8(ascii: "{")
-            }
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        let body = data.starts(with: bom) ? data.dropFirst(bom.count) : data[...]
+        let first = body.first { byte in
+            byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\t") && byte != UInt8(ascii: "\n")
+                && byte != UInt8(ascii: "\r")
         }
-        return false
+        return first == UInt8(ascii: "{")
     }
 }

@@ -32,19 +32,16 @@ extension SpecValue {
         var iterator = data.makeIterator()
         var decoder = UTF8()
         var offset = 0
-        var consumed = 0
-        loop: while true {
+        while true {
             switch decoder.decode(&iterator) {
             case .scalarValue(let scalar):
-                offset = consumed
-                consumed += UTF8.width(scalar)
-            case .emptyInput: break loop
+                offset += UTF8.width(scalar)
+            case .emptyInput:
+                return "the spec is not valid UTF-8"
             case .error:
-                return "the spec is not valid UTF-8 (near byte \(consumed))"
+                return "the spec is not valid UTF-8 (at byte \(offset))"
             }
         }
-        _ = offset
-        return "the spec is not valid UTF-8"
     }
 
     private static func describe(_ error: YamlError) -> String {

@@ -33,8 +33,9 @@ public enum ProblemFactory {
         -> HTTPResponse
     {
         HTTPResponse.problem(
-            405, detail: "\(method) is not allowed on \(path); allowed: \(allowed.joined(separator: ", ")).")
-            .withHeader("Allow", allowed.joined(separator: ", "))
+            405, detail: "\(method) is not allowed on \(path); allowed: \(allowed.joined(separator: ", "))."
+        )
+        .withHeader("Allow", allowed.joined(separator: ", "))
     }
 
     /// `409`: the request conflicts with the resource's state (e.g. cancelling an ended run).

@@ -42,7 +42,8 @@ struct RouteTemplate: Sendable {
 
     /// The template with parameter names erased: two templates with one shape are ambiguous.
     var shape: String {
-        "/" + segments.map { if case .literal(let text) = $0 { text } else { "{}" } }
+        "/"
+            + segments.map { if case .literal(let text) = $0 { text } else { "{}" } }
             .joined(separator: "/")
     }
 

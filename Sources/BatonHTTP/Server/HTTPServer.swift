@@ -106,11 +106,12 @@ public final class HTTPServer: @unchecked Sendable {
                 cls)
         }
         guard let started else {
+            // libmicrohttpd's own words, e.g. "Failed to bind to port 0: Address already in
+            // use" (it says port 0 because the address comes through MHD_OPTION_SOCK_ADDR).
             let messages = context.takeLibraryMessages()
             throw .startFailed(
-                messages.isEmpty
-                    ? "libmicrohttpd could not start a daemon on \(configuration.host):\(configuration.port)"
-                    : messages.joined(separator: "; "))
+                "cannot listen on \(configuration.host):\(configuration.port)"
+                    + (messages.isEmpty ? "" : ": " + messages.joined(separator: "; ")))
         }
         daemon = started
         let port = Int(baton_mhd_bind_port(started))

@@ -46,14 +46,18 @@ final class RequestAccumulator {
         self.logPath = logPath
         self.head = head
         self.maxBodyBytes = maxBodyBytes
-        if let expectedLength, expectedLength <= maxBodyBytes {
-            body.reserveCapacity(expectedLength)
+        // Reserve for the announced length, but not more than 1 MiB up front: a client may
+        // announce 16 MiB and send nothing, and past 1 MiB growth by doubling is cheap.
+        if let expectedLength, expectedLength > 0, expectedLength <= maxBodyBytes {
+            body.reserveCapacity(min(expectedLength, 1 << 20))
         }
     }
 
     /// Takes one piece of the upload. Returns false when the connection should be dropped:
-    /// after the limit was exceeded, up to another `maxBodyBytes` are read and discarded
-    /// (so the client can still get its `413`), beyond that the client is cut off.
+    /// once the limit is exceeded (possible only without a `Content-Length`, i.e. chunked;
+    /// an announced length over the limit is refused before the body), further pieces are
+    /// discarded unbuffered so the client can still get its `413` at the end — up to
+    /// another `max(maxBodyBytes, 1 MiB)`; beyond that the client is cut off.
     func append(_ bytes: UnsafeRawBufferPointer) -> Bool {
         if !exceededLimit && body.count + bytes.count <= maxBodyBytes {
             body.append(contentsOf: bytes)

@@ -8,13 +8,8 @@ import Logging
 ///
 /// Other threads talk to it through `submit`, `cancel` and `shutdown`, which post to an
 /// inbox and wake the loop.
-public final class Executor: Sendable {
-    /// What `cancel` found.
-    public enum CancelResult: Sendable, Equatable {
-        case accepted
-        case alreadyEnded
-        case notFound
-    }
+public final class Executor: RunControl {
+    public typealias CancelResult = BatonCore.CancelResult
 
     let configuration: ExecutorConfiguration
     let store: any RunStore

@@ -41,9 +41,21 @@ extension ChildReactor {
         let writeEnd = Self.movedAboveStandardDescriptors(pipeEnds.write)
 
         var pid: pid_t = 0
-        let spawnResult = spawnProcess(
+        var spawnResult = spawnProcess(
             &pid, executable: executable, argv: argv, envp: envp, stdoutFD: writeEnd,
             workingDirectory: request.workingDirectory)
+        // ETXTBSY: the file is open for writing somewhere. The classic cause is this very
+        // server: a thread that just wrote the script, and a child forked meanwhile by
+        // another thread holding a copy of that descriptor until its own exec. It clears
+        // within microseconds, so retry briefly (at most ~30 ms) before giving up.
+        var retryDelay: UInt32 = 1_000
+        while spawnResult == ETXTBSY && retryDelay <= 16_000 {
+            usleep(retryDelay)
+            retryDelay *= 2
+            spawnResult = spawnProcess(
+                &pid, executable: executable, argv: argv, envp: envp, stdoutFD: writeEnd,
+                workingDirectory: request.workingDirectory)
+        }
         // The child has its own copies on fds 1 and 2 now; ours would keep the pipe from
         // ever reaching EOF.
         close(writeEnd)

@@ -6,7 +6,7 @@ import Logging
 /// stops the server afterwards whether `body` succeeds or throws.
 func withServer<R>(
     _ configuration: HTTPServerConfiguration = HTTPServerConfiguration(port: 0),
-    logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+    logger: Logger = silentLogger,
     preflight: (@Sendable (HTTPRequest) -> HTTPResponse?)? = nil,
     handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse = TestRoutes.router.handler,
     _ body: (_ server: HTTPServer, _ port: Int) throws -> R
@@ -19,6 +19,9 @@ func withServer<R>(
     defer { server.stop() }
     return try body(server, port)
 }
+
+/// A logger that drops everything, so test output stays readable.
+let silentLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
