@@ -40,10 +40,15 @@ let package = Package(
             name: "BatonHTTP",
             dependencies: ["BatonCore", "CMicroHTTPD", .product(name: "Logging", package: "swift-log")]
         ),
+        // The v1 API: routes and handlers over the core's ports, served by BatonHTTP.
+        .target(
+            name: "BatonAPI",
+            dependencies: ["BatonCore", "BatonHTTP", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "Baton",
             dependencies: [
-                "BatonCore", "BatonStorage", "BatonRunner", "BatonHTTP",
+                "BatonCore", "BatonStorage", "BatonRunner", "BatonHTTP", "BatonAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

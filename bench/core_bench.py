@@ -97,19 +97,39 @@ def write_xargs_input(path, tasks):
 
 # --------------------------------------------------------------------------- measuring
 
+TIME = "/usr/bin/time"
+
+
 def measure(argv, cwd, stdout_path, stderr_path, stdin_path=None):
-    """Runs argv; returns (wall seconds, peak RSS in MB of the process tree, exit code)."""
+    """Runs argv; returns (wall seconds, peak RSS in MB, exit code).
+
+    The peak RSS comes from GNU time (`%M`, wait4's ru_maxrss: the max RSS of the process
+    and of the descendants it waited for). It is not taken from Python's own wait4: a
+    child forked/vforked from Python starts with Python's RSS as its high-water mark,
+    which would floor every reading at ~20 MB. GNU time's own RSS (~2 MB) is the floor
+    instead. The wall time is perf_counter around the whole thing (GNU time adds one
+    fork+exec, ~2 ms, alike for every tool).
+    """
+    rss_path = stdout_path + ".rss"
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
-    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, stdin=stdin, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if stdin_path:
-        stdin.close()
-    # ru_maxrss is in KiB on Linux: max RSS of the process and its waited-for descendants.
-    return wall, usage.ru_maxrss / 1024.0, proc.returncode
+    try:
+        with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+            start = time.perf_counter()
+            code = subprocess.call([TIME, "-f", "%M", "-o", rss_path, "--"] + argv,
+                                   cwd=cwd, stdin=stdin, stdout=out, stderr=err)
+            wall = time.perf_counter() - start
+    finally:
+        if stdin_path:
+            stdin.close()
+    rss_kib = None
+    with open(rss_path) as f:
+        for line in f:
+            line = line.strip()
+            if line.isdigit():
+                rss_kib = int(line)  # a "Command exited with non-zero status" line may precede it
+    if rss_kib is None:
+        raise RunError(f"could not read peak RSS from {TIME}")
+    return wall, rss_kib / 1024.0, code
 
 
 def tail(path, n=15):
@@ -235,6 +255,9 @@ def main():
 
     if "baton" in tools and not os.access(args.baton, os.X_OK):
         print(f"core_bench: no baton binary at {args.baton} (run bench/core.sh, which builds it)", file=sys.stderr)
+        return 2
+    if not os.access(TIME, os.X_OK):
+        print(f"core_bench: {TIME} not found (apt-get install time)", file=sys.stderr)
         return 2
     for tool in ("xargs", "ninja"):
         if tool in tools and shutil.which(tool) is None:

@@ -7,6 +7,6 @@ struct BatonCommand: ParsableCommand {
         commandName: "baton",
         abstract: "Baton: an HTTP scheduling service for task graphs.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, ValidateCommand.self]
+        subcommands: [ServeCommand.self, RunCommand.self, ValidateCommand.self]
     )
 }

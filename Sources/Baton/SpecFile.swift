@@ -12,13 +12,10 @@ enum SpecFile {
         }
         let format: SpecFormat =
             path.hasSuffix(".json") ? .json : (path.hasSuffix(".yaml") || path.hasSuffix(".yml") ? .yaml : .auto)
-        do {
+        do throws(SpecErrors) {
             return try SpecParser.parse(data, format: format)
-        } catch let errors as SpecErrors {
-            for error in errors.errors { Console.error("\(path): \(error)") }
-            return nil
         } catch {
-            Console.error("\(path): \(error)")
+            for problem in error.errors { Console.error("\(path): \(problem)") }
             return nil
         }
     }

@@ -98,15 +98,13 @@ private typealias Fx = EngineFixture
         h.add(WorkflowSpec(tasks: Fx.wide(10_000, prefix: "a")), runID: "A")
         h.add(WorkflowSpec(tasks: Fx.chain(5, prefix: "b")), runID: "B")
         var aDone = 0
-        while h.runStatus("B") == .running {
-            guard let ref = h.live.keys.min(by: { ($0.runID, $0.task) < ($1.runID, $1.task) }) else {
-                break
-            }
+        // Processes end in the order they started, as equal-length tasks would.
+        while h.runStatus("B") == .running, let ref = h.exitOldest() {
             if ref.runID == "A" { aDone += 1 }
-            h.exit(ref, code: 0, signal: nil)
         }
         #expect(h.runStatus("B") == .succeeded)
-        #expect(aDone < 20)
+        // B's five chained tasks each wait for about one A task, not for A's 10,000.
+        #expect(aDone <= 12)
     }
 
     @Test func slotIsFreedWhenATaskFailsAndWhenItsSpawnFails() {

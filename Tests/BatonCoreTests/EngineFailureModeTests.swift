@@ -48,11 +48,12 @@ private typealias Fx = EngineFixture
         var h = EngineHarness(workers: 1)
         h.add(
             WorkflowSpec(
-                mode: .failfast, groups: [GroupSpec(name: "later")],
+                mode: .failfast, groups: [GroupSpec(name: "work"), GroupSpec(name: "later")],
                 tasks: [
-                    Fx.task("bad"), Fx.task("queued"), Fx.task("dep", after: ["queued"]),
-                    Fx.task("grouped", group: "later"),
+                    Fx.task("bad", group: "work"), Fx.task("queued", group: "work"),
+                    Fx.task("dep", after: ["queued"]), Fx.task("grouped", group: "later"),
                 ]))
+        #expect(h.liveNames() == ["bad"])
         h.exit("bad", code: 1)
         for name in ["queued", "dep", "grouped"] {
             #expect(h.status(name) == .skipped, "\(name)")
@@ -60,6 +61,21 @@ private typealias Fx = EngineFixture
         }
         #expect(h.live.isEmpty)
         #expect(h.runStatus() == .failed)
+    }
+
+    @Test func pendingTasksSkippedByAHaltDoNotReportAnUpstreamFailureToTheirDependents() {
+        // Regression: a halt skipped pending tasks one at a time, and each one's dependents
+        // were released as `upstream failed: <a task that never ran>`.
+        var h = EngineHarness(workers: 1)
+        h.add(
+            WorkflowSpec(
+                mode: .waitcurrent,
+                tasks: [Fx.task("bad"), Fx.task("x"), Fx.task("y", after: ["x"]), Fx.task("z", after: ["y"])]))
+        h.exit("bad", code: 1)
+        for name in ["x", "y", "z"] {
+            #expect(h.status(name) == .skipped, "\(name)")
+            #expect(h.reason(name) == "not started: bad failed", "\(name)")
+        }
     }
 
     @Test func waitcurrentLetsRunningTasksFinishAndSkipsPendingOnes() {
@@ -219,13 +235,18 @@ private typealias Fx = EngineFixture
         #expect(h.runStatus() == .cancelled)
     }
 
-    @Test func secondCancelCancelsRunalwaysTasksNotYetStarted() {
+    @Test func secondCancelCancelsRunalwaysTasksNotYetStartedWithoutSkippingTheirDependents() {
+        // Regression: the second cancel released each cancelled task before reaching the
+        // next, so `report` (after `teardown`) ended `skipped: upstream failed: teardown`.
+        var spec = Self.cleanupSpec(mode: .waitcurrent)
+        spec.tasks[4].dependsOn = ["teardown"]
         var h = EngineHarness()
-        h.add(Self.cleanupSpec(mode: .waitcurrent))
+        h.add(spec)
         h.cancel()
         h.cancel()
         #expect(h.status("teardown") == .cancelled)
         #expect(h.status("report") == .cancelled)
+        #expect(h.reason("report") == "cancelled by client")
         h.advance(by: 5)
         #expect(h.live.isEmpty)
         #expect(h.spawns(of: "teardown").isEmpty)

@@ -29,7 +29,7 @@ private typealias Fx = EngineFixture
     @Test func taskTimeoutMakesTheRunFailedNotTimedOut() {
         var h = EngineHarness()
         h.add(WorkflowSpec(tasks: [Fx.task("t", timeout: 1)]))
-        h.runAll()
+        h.advance(by: 20)
         #expect(h.status("t") == .timedOut)
         #expect(h.runStatus() == .failed)
     }

@@ -70,7 +70,7 @@ private typealias Fx = EngineFixture
         var h = EngineHarness()
         h.add(
             WorkflowSpec(
-                killGraceSeconds: 2,
+                mode: .waitall, killGraceSeconds: 2,
                 tasks: [
                     Fx.task("slow", timeout: 10, onTimeout: .shell("collect-diagnostics")),
                     Fx.task("after", after: ["slow"], trigger: .allDone),

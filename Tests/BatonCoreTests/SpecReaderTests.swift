@@ -105,7 +105,7 @@ import Testing
         var data = Data(#"{"a": ""#.utf8)
         data.append(contentsOf: [0xC3, 0x28])
         data.append(Data(#""}"#.utf8))
-        #expect(throws: SpecError(path: "", message: "invalid JSON at line 1, column 7: invalid UTF-8 in a string")) {
+        #expect(throws: SpecError(path: "", message: "invalid JSON at line 1, column 8: invalid UTF-8 in a string")) {
             try SpecValue.parseJSON(data)
         }
     }

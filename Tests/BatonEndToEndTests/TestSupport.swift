@@ -10,14 +10,29 @@ enum TestSupport {
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
             url.deleteLastPathComponent()
         }
-        return URL(fileURLWithPath: ".build/debug/baton")
+        return repositoryRoot.appendingPathComponent(".build/debug/baton")
     }
 
-    /// A fresh empty directory, removed by the caller.
+    /// The package root (this file is `Tests/BatonEndToEndTests/TestSupport.swift`).
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `examples/` of the repository.
+    static var examples: URL { repositoryRoot.appendingPathComponent("examples") }
+
+    /// A fresh empty directory (symlinks resolved, so `pwd -P` in a child compares equal),
+    /// removed by the caller.
     static func makeTemporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory
             .appendingPathComponent("baton-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        return url.resolvingSymlinksInPath()
     }
+}
+
+/// Failures of the harness itself (as opposed to expectations about Baton).
+struct E2EError: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) { self.description = description }
 }

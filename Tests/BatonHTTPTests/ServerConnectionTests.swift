@@ -77,7 +77,11 @@ extension ServerTests {
                     try connection.sendRequest("GET", "/v1/runs/c\(index)")
                 }
                 for (index, connection) in connections.enumerated() {
-                    let response = try connection.readResponse()
+                    let response: RawResponse
+                    do { response = try connection.readResponse() } catch {
+                        Issue.record("connection \(index) of \(count): \(error); server holds \(server.connectionCount)")
+                        throw error
+                    }
                     #expect(response.status == 200)
                     #expect(try response.json()["id"] as? String == "c\(index)")
                 }

@@ -1,11 +1,8 @@
 import Foundation
+import Glibc
 import Testing
 
 @testable import BatonRunner
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What a spawned child gets (argv, environment, directory, descriptors, signals), what
 /// its exit reports, and the errors of a spawn that cannot happen.

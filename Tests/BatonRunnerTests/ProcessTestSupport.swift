@@ -1,11 +1,8 @@
 import Foundation
+import Glibc
 import Testing
 
 @testable import BatonRunner
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Helpers for the process-layer tests: temp dirs, driving a reactor, reading /proc.
 enum ProcessTestSupport {

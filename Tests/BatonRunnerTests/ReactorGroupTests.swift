@@ -1,11 +1,8 @@
 import Foundation
+import Glibc
 import Testing
 
 @testable import BatonRunner
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// SPEC §2, "no task process is ever left behind": a task's process group dies with it.
 @Suite struct ReactorGroupTests {
@@ -52,8 +49,9 @@ import Glibc
         Self.expectGroupGone(pid)
     }
 
-    @Test("a background job holding the pipe neither delays the exit report nor survives it",
-          arguments: [true, false])
+    @Test(
+        "a background job holding the pipe neither delays the exit report nor survives it",
+        arguments: [true, false])
     func grandchildHoldingPipe(usesPidFDs: Bool) throws {
         let dir = try T.makeTempDirectory()
         defer { T.removeDirectory(dir) }

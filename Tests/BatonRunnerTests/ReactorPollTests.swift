@@ -1,11 +1,8 @@
 import Foundation
+import Glibc
 import Testing
 
 @testable import BatonRunner
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// How `poll(until:)` returns: on exits, on the deadline, on a wake from another thread.
 @Suite struct ReactorPollTests {

@@ -1,11 +1,8 @@
 import Foundation
+import Glibc
 import Testing
 
 @testable import BatonRunner
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Many short children, two at a time: every exit reported once, no zombie, no
 /// descriptor leaked, at a cost comparable to ninja's.
@@ -59,8 +56,9 @@ import Glibc
         defer { T.removeDirectory(dir) }
         let (exits, _, seconds) = try runTrueChildren(count: 1000, parallel: 2, dir: dir)
         #expect(exits.count == 1000)
-        print("ReactorStressTests: spawned and reaped 1000 `true` children, 2 at a time, in "
-            + "\(String(format: "%.3f", seconds)) s (\(Int(seconds * 1_000_000 / 1000)) µs each)")
+        print(
+            "ReactorStressTests: spawned and reaped 1000 `true` children, 2 at a time, in "
+                + "\(String(format: "%.3f", seconds)) s (\(Int(seconds * 1_000_000 / 1000)) µs each)")
         #expect(seconds < 60, "1,000 children took \(seconds)s")
     }
 }

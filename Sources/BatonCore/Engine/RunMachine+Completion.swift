@@ -177,8 +177,13 @@ extension RunMachine {
 
     /// Marks a pending task skipped without propagating (the caller propagates).
     mutating func markSkipped(_ index: Int, reason: String, now: Date) {
+        markEnded(index, status: .skipped, reason: reason, now: now)
+    }
+
+    /// Ends a pending task without propagating (the caller propagates).
+    mutating func markEnded(_ index: Int, status: TaskStatus, reason: String, now: Date) {
         queued[index] = false
-        tasks[index].status = .skipped
+        tasks[index].status = status
         tasks[index].reason = reason
         tasks[index].finishedAt = now
         tasks[index].retryAt = nil

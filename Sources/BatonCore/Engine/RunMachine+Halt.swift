@@ -8,10 +8,7 @@ extension RunMachine {
         let escalates = newHalt.stopsRunning && !(halt?.stopsRunning ?? false)
         if first { halt = newHalt }
         if first {
-            for index in tasks.indices
-            where tasks[index].status == .pending && !runsAlways(index) {
-                settle(index, status: pendingOutcome(newHalt), reason: pendingReason(newHalt), now: now)
-            }
+            settlePending(status: pendingOutcome(newHalt), reason: pendingReason(newHalt), now: now)
         }
         if first || escalates {
             let cause = stopCause(for: newHalt)
@@ -23,12 +20,25 @@ extension RunMachine {
 
     /// A second cancel: everything stops, `runalways` groups included.
     mutating func stopEverything(now: Date) {
-        for index in tasks.indices {
-            if tasks[index].status == .pending {
-                settle(index, status: .cancelled, reason: "cancelled by client", now: now)
-            } else if phase[index] != .idle {
-                stop(index, cause: .cancel, now: now)
-            }
+        settlePending(status: .cancelled, reason: "cancelled by client", now: now)
+        for index in tasks.indices where phase[index] != .idle {
+            stop(index, cause: .cancel, now: now)
+        }
+    }
+
+    /// Ends every pending task outside the `runalways` groups with the halt's status and
+    /// reason. All are marked before any is released: settling them one by one released
+    /// each one's dependents as `skipped: upstream failed: <pending task>` before the halt
+    /// reached them (a cancel must leave every pending task `cancelled by client`).
+    mutating func settlePending(status: TaskStatus, reason: String, now: Date) {
+        var ended: [Int] = []
+        for index in tasks.indices where tasks[index].status == .pending && !runsAlways(index) {
+            markEnded(index, status: status, reason: reason, now: now)
+            ended.append(index)
+        }
+        for index in ended where !released[index] {
+            released[index] = true
+            release(index, succeeded: false, now: now)
         }
     }
 

@@ -22,7 +22,10 @@ extension RunMachine {
             runningCount += 1
             groupRunning[plan.groupOf[index]] += 1
         }
-        if task.timeoutSeconds > 0 {
+        // A forever task is a service meant to outlive `timeout_seconds` (300 by default):
+        // killing it for its timeout would fail runs whose other tasks simply take longer.
+        // The end of the run, a failure mode, a cancel or the run deadline stop it instead.
+        if task.timeoutSeconds > 0 && !task.forever {
             timers.push(
                 TaskTimer(
                     at: now.addingTimeInterval(task.timeoutSeconds), task: Int32(index),

@@ -44,6 +44,21 @@ public struct RunDocument: Codable, Sendable, Equatable {
         self.notifications = notifications
     }
 
+    /// A RunSummary from counts the store computed.
+    public init(summary run: RunRecord, counts: [TaskStatus: Int], notifications: [NotificationDocument]? = nil) {
+        id = run.id
+        name = run.name
+        workflow = run.workflow
+        status = run.status
+        trigger = run.trigger
+        createdAt = Timestamp.format(run.createdAt)
+        startedAt = run.startedAt.map(Timestamp.format)
+        finishedAt = run.finishedAt.map(Timestamp.format)
+        self.counts = Dictionary(uniqueKeysWithValues: TaskStatus.allCases.map { ($0.rawValue, counts[$0] ?? 0) })
+        tasks = nil
+        self.notifications = notifications
+    }
+
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)

@@ -83,4 +83,7 @@ public protocol RunStore: Sendable {
     func listRuns(_ query: RunQuery) throws -> RunPage
     /// Runs whose status is `queued` or `running`, oldest first.
     func unfinishedRuns() throws -> [RunRecord]
+    /// Tasks per status of one run, counted by the store (a runs page must not load every
+    /// task of every run).
+    func taskCounts(runID: String) throws -> [TaskStatus: Int]
 }

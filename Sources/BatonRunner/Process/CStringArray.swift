@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A NULL-terminated array of C strings for `argv`/`envp` of `posix_spawn(3)`, built
 /// without Foundation and in ONE allocation (the pointer array, then the bytes), so a

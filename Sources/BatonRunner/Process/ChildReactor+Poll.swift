@@ -1,8 +1,6 @@
-import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import CBatonSys
+import Foundation
+import Glibc
 
 extension ChildReactor {
     /// Output read from one pipe per wake-up before the others get their turn.

@@ -1,7 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CBatonSys
+import Glibc
 
 extension ChildReactor {
     /// Starts `request` as a new process leading its own process group, and returns its

@@ -1,7 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CBatonSys
+import Glibc
 
 /// Spawns task processes, each leading its own process group, pumps their output into
 /// capped log files, and reports their exits: the one place where Baton's children are

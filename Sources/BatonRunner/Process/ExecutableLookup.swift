@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The `PATH` search of `execvp(3)`, done by the parent over the CHILD's environment.
 ///

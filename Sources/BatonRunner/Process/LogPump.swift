@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Moves one child's output from its pipe to its log file, keeping at most `cap` bytes.
 ///

@@ -1,7 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CBatonSys
+import Glibc
 
 /// Makes a blocked ``ChildReactor/poll(until:)`` return, from any thread.
 ///

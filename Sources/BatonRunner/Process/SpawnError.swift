@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Why ``ChildReactor/spawn(_:)`` started nothing. Nothing is left open or running when it
 /// throws.

@@ -1,0 +1,93 @@
+import ArgumentParser
+import BatonAPI
+import BatonCore
+import BatonHTTP
+import BatonRunner
+import BatonStorage
+import Foundation
+import Logging
+
+/// `baton serve`: the service (SPEC §4–§5).
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the Baton HTTP service.",
+        discussion: """
+            Listens on --listen (port 0 picks a free port; the bound address is printed as \
+            "baton: listening on http://HOST:PORT"), keeps state in --data-dir, resumes \
+            unfinished runs on start, and stops every task on SIGTERM/SIGINT (recorded as \
+            interrupted, resumed by the next start) before exiting 0.
+            Exit codes: 0 clean shutdown, 2 bad flags or cannot start (port in use, \
+            unreadable token file, non-loopback address without a token).
+            """)
+
+    @Option(help: "HOST:PORT to listen on.")
+    var listen = "127.0.0.1:8080"
+
+    @Option(help: "Directory of the database and the logs.")
+    var dataDir = "./baton-data"
+
+    @Option(help: "Size of the worker pool (default: the number of cores).")
+    var workers: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "File holding the API token (else BATON_TOKEN). Every /v1 request then needs 'Authorization: Bearer <token>'.")
+    var tokenFile: String?
+
+    @Flag(help: "Allow listening on a non-loopback address without a token.")
+    var insecureNoAuth = false
+
+    @Option(help: "Largest request body in bytes.")
+    var maxBodyBytes = HTTPServerConfiguration.defaultMaxBodyBytes
+
+    @Option(help: "Most tasks in one run.")
+    var maxTasks = 100_000
+
+    func validate() throws {
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        _ = try ListenAddress(listen)
+    }
+
+    func run() throws {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        let logger = Logger(label: "baton")
+        do {
+            try Server(command: self, logger: logger).run()
+        } catch let error as ServeError {
+            Console.error("baton: \(error)")
+            throw BatonExit.badInput
+        }
+    }
+}
+
+/// `HOST:PORT`, `[::1]:PORT`.
+struct ListenAddress {
+    var host: String
+    var port: Int
+
+    init(_ text: String) throws {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            throw ValidationError("--listen must be HOST:PORT with a port from 0 to 65535, not \"\(text)\"")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.isEmpty { host = "127.0.0.1" }
+        self.host = host
+        self.port = port
+    }
+
+    var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}
+
+enum ServeError: Error, CustomStringConvertible {
+    case setup(String)
+
+    var description: String {
+        switch self {
+        case .setup(let message): return message
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import BatonAPI
+import BatonCore
+import BatonHTTP
+import BatonRunner
+import BatonStorage
+import Foundation
+import Logging
+
+/// Starts the long-lived parts in order (store, executor, HTTP) and stops them in reverse
+/// on SIGTERM/SIGINT: stop accepting, stop and record tasks, close the database.
+struct Server {
+    let command: ServeCommand
+    let logger: Logger
+
+    func run() throws {
+        let address = try ListenAddress(command.listen)
+        let token = try loadToken()
+        if token == nil && !address.isLoopback && !command.insecureNoAuth {
+            throw ServeError.setup(
+                "refusing to listen on \(address.host) without a token: set BATON_TOKEN or --token-file (or pass --insecure-no-auth)")
+        }
+        let directory = URL(fileURLWithPath: command.dataDir)
+        let store: SQLiteRunStore
+        do {
+            store = try SQLiteRunStore(dataDirectory: directory)
+        } catch {
+            throw ServeError.setup("cannot open the data directory \(directory.path): \(error)")
+        }
+        let executor = Executor(
+            configuration: ExecutorConfiguration(
+                dataDirectory: directory, decodeSpec: { try SpecParser.parse($0, format: .json, maxTasks: Int.max) },
+                workers: command.workers),
+            store: store, logger: logger)
+        do {
+            try executor.start()
+        } catch {
+            throw ServeError.setup("cannot start the executor: \(error)")
+        }
+        let context = APIContext(
+            store: store, control: executor, dataDirectory: directory, maxTasks: command.maxTasks, token: token)
+        let server = HTTPServer(
+            configuration: HTTPServerConfiguration(
+                host: address.host, port: address.port, maxBodyBytes: command.maxBodyBytes),
+            logger: logger, preflight: APIRoutes.preflight(context), handler: APIRoutes.handler(context))
+        let bound: (host: String, port: Int)
+        do {
+            bound = try server.start()
+        } catch {
+            executor.shutdown()
+            throw ServeError.setup("cannot listen on \(command.listen): \(error)")
+        }
+        let shown = bound.host.contains(":") ? "[\(bound.host)]" : bound.host
+        Console.out("baton: listening on http://\(shown):\(bound.port)")
+        logger.info(
+            "serving",
+            metadata: [
+                "listen": "\(shown):\(bound.port)", "data_dir": "\(directory.path)",
+                "workers": "\(command.workers)", "auth": "\(token == nil ? "none" : "bearer")",
+            ])
+
+        let stopRequested = DispatchSemaphore(value: 0)
+        let trap = SignalTrap { _ in stopRequested.signal() }
+        stopRequested.wait()
+        logger.info("shutting down", metadata: ["signal": "\(trap.first ?? 0)"])
+        server.stop()
+        executor.shutdown()
+        try? store.close()
+        logger.info("stopped")
+    }
+
+    /// The API token from `--token-file` or `BATON_TOKEN`; never logged.
+    func loadToken() throws -> String? {
+        if let path = command.tokenFile {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ServeError.setup("cannot read the token file \(path)")
+            }
+            let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !token.isEmpty else { throw ServeError.setup("the token file \(path) is empty") }
+            return token
+        }
+        if let token = ProcessInfo.processInfo.environment["BATON_TOKEN"], !token.isEmpty {
+            return token
+        }
+        return nil
+    }
+}

@@ -1,0 +1,28 @@
+import BatonCore
+import Foundation
+
+/// What the v1 handlers need: the store (reads and new runs), the executor (start and
+/// cancel), where logs live, and the limits.
+public struct APIContext: Sendable {
+    public var store: any RunStore
+    public var control: any RunControl
+    public var dataDirectory: URL
+    /// SPEC §4: tasks per run (default 100,000).
+    public var maxTasks: Int
+    /// Cores used for the original format's parallel groups (max(1, cores ÷ 2)).
+    public var cores: Int
+    /// Bearer token required on `/v1` (nil: no authentication, loopback only).
+    public var token: String?
+
+    public init(
+        store: any RunStore, control: any RunControl, dataDirectory: URL, maxTasks: Int = 100_000,
+        cores: Int = ProcessInfo.processInfo.activeProcessorCount, token: String? = nil
+    ) {
+        self.store = store
+        self.control = control
+        self.dataDirectory = dataDirectory
+        self.maxTasks = maxTasks
+        self.cores = cores
+        self.token = token
+    }
+}

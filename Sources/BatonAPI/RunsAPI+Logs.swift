@@ -1,0 +1,70 @@
+import BatonCore
+import BatonHTTP
+import Foundation
+
+extension RunsAPI {
+    /// `GET /v1/runs/{id}/tasks/{task}/log?attempt=N&offset=B`: a task's output from byte
+    /// `offset`, with `X-Log-Size` and `X-Log-Complete` so a client can tail it.
+    func log(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        let run = try loadRun(parameters)
+        let name = parameters["task"] ?? ""
+        guard let task = try context.store.tasks(runID: run.id).first(where: { $0.name == name }) else {
+            throw APIError.notFound("run \(run.id) has no task \"\(name)\"")
+        }
+        var offset = 0
+        if let text = request.query["offset"] {
+            guard let value = Int(text), value >= 0 else {
+                throw APIError.badRequest(
+                    "invalid offset", [ProblemField(path: "offset", message: "must be a non-negative integer, not \"\(text)\"")])
+            }
+            offset = value
+        }
+        var attempt = task.attempt
+        if let text = request.query["attempt"] {
+            guard let value = Int(text), value >= 1 else {
+                throw APIError.badRequest(
+                    "invalid attempt", [ProblemField(path: "attempt", message: "must be an integer ≥ 1, not \"\(text)\"")])
+            }
+            guard value <= task.attempt else {
+                throw APIError.notFound("task \"\(name)\" has made \(task.attempt) attempt(s); no attempt \(value)")
+            }
+            attempt = value
+        }
+        guard attempt >= 1 else {
+            // Not started yet: an empty log, complete only if the task will never run.
+            return HTTPResponse(
+                status: 200,
+                headers: [
+                    ("Content-Type", "text/plain; charset=utf-8"), ("X-Log-Size", "0"),
+                    ("X-Log-Complete", task.status.isTerminal ? "true" : "false"),
+                ])
+        }
+        let record = try context.store.attempts(runID: run.id, taskIndex: task.index)
+            .first { $0.attempt == attempt }
+        let complete = record?.finishedAt != nil || (attempt < task.attempt) || task.status.isTerminal
+        let path = context.dataDirectory
+            .appendingPathComponent(LogLayout.relativePath(runID: run.id, taskIndex: task.index, attempt: attempt))
+        let (bytes, size) = LogReader.read(path: path.path, from: offset)
+        return HTTPResponse(
+            status: 200,
+            headers: [
+                ("Content-Type", "text/plain; charset=utf-8"), ("X-Log-Size", String(size)),
+                ("X-Log-Complete", complete ? "true" : "false"),
+            ],
+            body: bytes)
+    }
+}
+
+/// Reads a log file from an offset without loading what comes before it.
+enum LogReader {
+    /// The bytes from `offset` to the end and the file's size (0 and empty when missing).
+    static func read(path: String, from offset: Int) -> (Data, Int) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return (Data(), 0) }
+        defer { try? handle.close() }
+        let size = Int((try? handle.seekToEnd()) ?? 0)
+        guard offset < size else { return (Data(), size) }
+        try? handle.seek(toOffset: UInt64(offset))
+        let data = (try? handle.read(upToCount: size - offset)) ?? Data()
+        return (data, size)
+    }
+}

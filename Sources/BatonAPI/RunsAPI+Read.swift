@@ -1,0 +1,93 @@
+import BatonCore
+import BatonHTTP
+import Foundation
+
+extension RunsAPI {
+    /// `GET /v1/runs`: newest first, filtered, paginated by an opaque cursor.
+    func list(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        var query = RunQuery()
+        var problems: [ProblemField] = []
+        if let text = request.query["status"] {
+            if let status = RunStatus(rawValue: text) {
+                query.status = status
+            } else {
+                let allowed = RunStatus.allCases.map(\.rawValue).joined(separator: ", ")
+                problems.append(ProblemField(path: "status", message: "must be one of \(allowed), not \"\(text)\""))
+            }
+        }
+        if let text = request.query["limit"] {
+            if let limit = Int(text), (1...1000).contains(limit) {
+                query.limit = limit
+            } else {
+                problems.append(ProblemField(path: "limit", message: "must be an integer from 1 to 1000, not \"\(text)\""))
+            }
+        }
+        if let name = request.query["name"] { query.name = name }
+        if let workflow = request.query["workflow"] { query.workflow = workflow }
+        if let cursor = request.query["cursor"], !cursor.isEmpty { query.cursor = cursor }
+        guard problems.isEmpty else {
+            throw APIError.badRequest("invalid query: " + problems.map { "\($0.path) \($0.message)" }.joined(separator: "; "), problems)
+        }
+        let page: RunPage
+        do {
+            page = try context.store.listRuns(query)
+        } catch RunStoreError.invalidCursor(let cursor) {
+            throw APIError.badRequest(
+                "invalid cursor", [ProblemField(path: "cursor", message: "not a cursor of this server: \"\(cursor)\"")])
+        }
+        let summaries = try page.runs.map { run in
+            RunDocument(summary: run, counts: try context.store.taskCounts(runID: run.id))
+        }
+        return Self.json(200, RunList(runs: summaries, nextCursor: page.nextCursor))
+    }
+
+    /// `GET /v1/runs/{id}`, with an ETag so dashboards can poll for `304`s.
+    func get(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        let run = try loadRun(parameters)
+        let response = Self.json(200, try document(run))
+        guard response.status == 200 else { return response }
+        let tag = "\"" + ContentDigest.hex(response.body) + "\""
+        if let header = request.headers["If-None-Match"], ETag.matches(header, tag) {
+            return HTTPResponse(status: 304, headers: [("ETag", tag)])
+        }
+        return response.withHeader("ETag", tag)
+    }
+
+    /// `GET /v1/runs/{id}/graph`: the DAG in DOT, nodes coloured by status.
+    func graph(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        let run = try loadRun(parameters)
+        let spec = try SpecParser.parse(run.specJSON, format: .json, cores: context.cores, maxTasks: Int.max)
+        let dot = RunGraph.dot(spec: spec, tasks: try context.store.tasks(runID: run.id))
+        return .text(200, dot, contentType: "text/vnd.graphviz; charset=utf-8")
+    }
+}
+
+/// `{"runs": [...], "next_cursor": ...}`.
+struct RunList: Encodable {
+    var runs: [RunDocument]
+    var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case runs
+        case nextCursor = "next_cursor"
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(runs, forKey: .runs)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
+}
+
+/// `If-None-Match` matching (RFC 9110 §13.1.2: weak comparison, lists, `*`).
+enum ETag {
+    static func matches(_ header: String, _ tag: String) -> Bool {
+        for candidate in header.split(separator: ",") {
+            var value = candidate.trimmingCharacters(in: .whitespaces)
+            if value == "*" { return true }
+            if value.hasPrefix("W/") { value.removeFirst(2) }
+            if value == tag { return true }
+        }
+        return false
+    }
+}

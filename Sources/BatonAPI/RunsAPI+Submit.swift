@@ -1,0 +1,47 @@
+import BatonCore
+import BatonHTTP
+import Foundation
+
+extension RunsAPI {
+    /// `POST /v1/runs`: validate, commit to SQLite, then start. The `201` is sent only once
+    /// the run is on disk (SPEC §3).
+    func submit(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        let contentType = request.headers["Content-Type"]
+        guard let format = MediaType.specFormat(contentType) else {
+            throw APIError.unsupportedMediaType(contentType)
+        }
+        let spec: WorkflowSpec
+        do throws(SpecErrors) {
+            spec = try SpecParser.parse(
+                request.body, format: format, cores: context.cores, maxTasks: context.maxTasks)
+        } catch {
+            let errors = error
+            let fields = errors.errors.map { ProblemField(path: $0.path, message: $0.message) }
+            let detail =
+                fields.count == 1
+                ? "invalid spec: \(errors.errors[0])" : "invalid spec: \(fields.count) errors"
+            throw APIError.badRequest(detail, fields)
+        }
+        let record = try createRun(spec: spec, trigger: .api, workflow: nil, extraEnvironment: [:])
+        // Read back: the executor may already have started tasks, and the answer must be
+        // one consistent snapshot.
+        let stored = try context.store.run(id: record.id) ?? record
+        return Self.json(201, try document(stored)).withHeader("Location", "/v1/runs/\(record.id)")
+    }
+
+    /// Commits a new run and hands it to the executor; shared by every trigger.
+    func createRun(
+        spec: WorkflowSpec, trigger: RunTrigger, workflow: String?, extraEnvironment: [String: String]
+    ) throws -> RunRecord {
+        let specJSON = SpecEncoder.encode(spec)
+        let record = RunRecord(
+            id: RunID.generate(), name: spec.name, workflow: workflow, trigger: trigger,
+            createdAt: Date(), specJSON: specJSON, specHash: ContentDigest.hex(specJSON))
+        let tasks = spec.tasks.enumerated().map { index, task in
+            TaskRecord(index: index, name: task.name, group: task.group)
+        }
+        try context.store.insertRun(record, tasks: tasks)
+        context.control.submit(record, spec: spec, extraEnvironment: extraEnvironment)
+        return record
+    }
+}
