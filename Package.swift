@@ -57,6 +57,7 @@ let package = Package(
         .testTarget(name: "BatonStorageTests", dependencies: ["BatonStorage", "BatonCore"]),
         .testTarget(name: "BatonRunnerTests", dependencies: ["BatonRunner", "BatonCore", "BatonStorage"]),
         .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP", "BatonCore"]),
+        .testTarget(name: "BatonAPITests", dependencies: ["BatonAPI", "BatonCore", "BatonHTTP", "BatonStorage"]),
         .testTarget(name: "BatonEndToEndTests", dependencies: ["BatonCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -41,7 +41,7 @@ extension RunsAPI {
             TaskRecord(index: index, name: task.name, group: task.group)
         }
         try context.store.insertRun(record, tasks: tasks)
-        context.control.submit(record, spec: spec, extraEnvironment: extraEnvironment)
+        context.control.submit(record, spec: spec, tasks: nil, extraEnvironment: extraEnvironment)
         return record
     }
 }

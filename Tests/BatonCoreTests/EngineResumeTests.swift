@@ -204,6 +204,26 @@ private typealias Fx = EngineFixture
         #expect(h.runStatus() == .timedOut)
     }
 
+    @Test func runDeadlinePassedWhileTheServerWasDownDoesNotRestartTasks() {
+        // Regression: a restored run whose deadline passed during the downtime respawned
+        // its interrupted tasks, only to kill them at the first tick.
+        var h = EngineHarness()
+        let now = h.now
+        let spec = WorkflowSpec(
+            timeoutSeconds: 300,
+            groups: [GroupSpec(name: "work"), GroupSpec(name: "cleanup", mode: .runalways)],
+            tasks: [Fx.task("a", group: "work"), Fx.task("b", group: "work"), Fx.task("teardown", group: "cleanup")])
+        h.add(Self.restored(spec, rows: ["a": Self.row(.running, at: now)], now: now, startedAgo: 400))
+        #expect(h.spawns(of: "a").isEmpty)
+        #expect(h.spawns(of: "b").isEmpty)
+        #expect(h.status("a") == .skipped)
+        #expect(h.reason("a") == "run timed out")
+        #expect(h.liveNames() == ["teardown"])
+        #expect(h.engine.runs["r1"]?.runUpdate.deadlineHit == true)
+        h.exit("teardown")
+        #expect(h.runStatus() == .timedOut)
+    }
+
     @Test func persistedRetryIsDueAtItsOriginalTime() {
         var h = EngineHarness()
         let now = h.now

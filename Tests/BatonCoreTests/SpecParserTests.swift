@@ -138,10 +138,8 @@ import Testing
         do {
             _ = try SpecParser.parse(Data("{\"tasks\": [}".utf8))
             Issue.record("expected an error")
-        } catch let errors as SpecErrors {
-            #expect(errors.errors == [SpecError(path: "", message: "invalid JSON at line 1, column 12: unexpected character '}', expected a value")])
         } catch {
-            Issue.record("unexpected error type: \(error)")
+            #expect(error.errors == [SpecError(path: "", message: "invalid JSON at line 1, column 12: unexpected character '}', expected a value")])
         }
     }
 
@@ -155,7 +153,7 @@ import Testing
             #"groups[0].strategey: unknown key (did you mean "strategy"?)"#,
             #"notify[0].events: unknown key"#,
             #"tasks[0].dependson: unknown key (did you mean "depends_on"?)"#,
-            #"tasks[0].timeout: unknown key"#,
+            #"tasks[0].timeout: unknown key (did you mean "timeout_seconds"?)"#,
             #"tasks[0].zzz: unknown key"#,
             #"tasks[0]["weird key"]: unknown key"#,
         ])

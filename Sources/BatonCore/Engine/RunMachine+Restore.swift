@@ -9,6 +9,13 @@ extension RunMachine {
         if let started = startedAt, let seconds = spec.timeoutSeconds {
             runDeadline = started.addingTimeInterval(seconds)
         }
+        if let deadline = runDeadline, !deadlineHit, deadline <= now, !status.isTerminal {
+            // The deadline passed while no server was running: apply it before anything is
+            // restarted, rather than respawn interrupted tasks only to kill them at the
+            // first tick.
+            deadlineHit = true
+            runDirty = true
+        }
         var interruptedFailures: [Int] = []
         for index in tasks.indices where tasks[index].status == .running {
             let attempt = tasks[index].attempt

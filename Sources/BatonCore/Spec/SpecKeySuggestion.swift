@@ -2,15 +2,23 @@
 enum SpecKeySuggestion {
     static func closest(to key: String, among known: [String]) -> String? {
         let normalized = normalize(key)
-        if let match = known.first(where: { normalize($0) == normalized }) {
-            return match  // `dependsOn`, `Depends-On`, `DEPENDS_ON` for `depends_on`
+        guard !normalized.isEmpty else { return nil }
+        let candidates = known.map { (key: $0, normalized: normalize($0)) }
+        // `dependsOn`, `Depends-On`, `DEPENDS_ON` for `depends_on`.
+        if let match = candidates.first(where: { $0.normalized == normalized }) {
+            return match.key
         }
-        let limit = max(1, min(3, key.count / 3))
+        // `timeout` for `timeout_seconds`, when only one key starts that way.
+        let extensions = candidates.filter { $0.normalized.hasPrefix(normalized) }
+        if normalized.count >= 3, extensions.count == 1 {
+            return extensions[0].key
+        }
+        let limit = max(1, min(3, normalized.count / 3))
         var best: (key: String, distance: Int)?
-        for candidate in known {
-            let distance = editDistance(Array(normalized), Array(normalize(candidate)))
+        for candidate in candidates {
+            let distance = editDistance(Array(normalized), Array(candidate.normalized))
             if distance <= limit, distance < (best?.distance ?? .max) {
-                best = (candidate, distance)
+                best = (candidate.key, distance)
             }
         }
         return best?.key
@@ -20,20 +28,24 @@ enum SpecKeySuggestion {
         String(key.lowercased().filter { $0 != "_" && $0 != "-" && $0 != " " })
     }
 
-    /// Levenshtein distance; keys are short, so the quadratic table is cheap.
+    /// Edit distance counting a swap of neighbours as one edit (`nmae` is one from `name`);
+    /// keys are short, so the quadratic table is cheap.
     private static func editDistance(_ lhs: [Character], _ rhs: [Character]) -> Int {
         if lhs.isEmpty { return rhs.count }
         if rhs.isEmpty { return lhs.count }
-        var previous = Array(0...rhs.count)
-        var current = [Int](repeating: 0, count: rhs.count + 1)
+        var table = [[Int]](repeating: [Int](repeating: 0, count: rhs.count + 1), count: lhs.count + 1)
+        for i in 0...lhs.count { table[i][0] = i }
+        for j in 0...rhs.count { table[0][j] = j }
         for i in 1...lhs.count {
-            current[0] = i
             for j in 1...rhs.count {
-                let substitution = previous[j - 1] + (lhs[i - 1] == rhs[j - 1] ? 0 : 1)
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
+                let cost = lhs[i - 1] == rhs[j - 1] ? 0 : 1
+                var best = min(table[i - 1][j] + 1, table[i][j - 1] + 1, table[i - 1][j - 1] + cost)
+                if i > 1, j > 1, lhs[i - 1] == rhs[j - 2], lhs[i - 2] == rhs[j - 1] {
+                    best = min(best, table[i - 2][j - 2] + 1)
+                }
+                table[i][j] = best
             }
-            swap(&previous, &current)
         }
-        return previous[rhs.count]
+        return table[lhs.count][rhs.count]
     }
 }

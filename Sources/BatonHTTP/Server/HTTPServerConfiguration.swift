@@ -7,7 +7,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var port: Int
     /// The largest accepted request body in bytes; larger ones answer `413`.
     public var maxBodyBytes: Int
-    /// libmicrohttpd worker threads, each with its own epoll loop; handlers run on them.
+    /// libmicrohttpd worker threads, each polling its share of the connections; handlers run
+    /// on them, so this is also how many requests are handled at once.
     public var threads: Int
     /// Concurrent connections accepted at most; more are refused at accept time.
     public var connectionLimit: Int

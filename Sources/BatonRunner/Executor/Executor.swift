@@ -45,8 +45,11 @@ public final class Executor: RunControl {
     }
 
     /// Hands a run that is already committed to the store to the engine.
-    public func submit(_ record: RunRecord, spec: WorkflowSpec, extraEnvironment: [String: String] = [:]) {
-        inbox.post(.submit(record, spec, extraEnvironment))
+    public func submit(
+        _ record: RunRecord, spec: WorkflowSpec, tasks: [TaskRecord]? = nil,
+        extraEnvironment: [String: String] = [:]
+    ) {
+        inbox.post(.submit(record, spec, tasks, extraEnvironment))
     }
 
     /// Cancels a run and returns once the cancel is recorded in the store.

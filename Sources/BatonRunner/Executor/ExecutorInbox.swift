@@ -4,7 +4,7 @@ import Synchronization
 
 /// A request to the executor thread.
 enum ExecutorMessage: Sendable {
-    case submit(RunRecord, WorkflowSpec, [String: String])
+    case submit(RunRecord, WorkflowSpec, [TaskRecord]?, [String: String])
     case cancel(String, Reply<Executor.CancelResult>)
     case shutdown(Reply<Void>)
 }

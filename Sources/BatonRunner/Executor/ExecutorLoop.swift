@@ -63,10 +63,10 @@ final class ExecutorLoop: @unchecked Sendable {
     func handleInbox(now: Date) {
         for message in inbox.drain() {
             switch message {
-            case .submit(let record, let spec, let extra):
+            case .submit(let record, let spec, let tasks, let extra):
                 if !extra.isEmpty { extraEnvironment[record.id] = extra }
                 logger.info("run started", metadata: ["run": "\(record.id)", "name": "\(record.name)"])
-                engine.add(RunMachine(record: record, spec: spec, now: now), now: now)
+                engine.add(RunMachine(record: record, spec: spec, tasks: tasks, now: now), now: now)
             case .cancel(let runID, let reply):
                 if let machine = engine.runs[runID] {
                     if machine.isFinished {
