@@ -12,6 +12,7 @@ public enum APIRoutes {
         router.add("GET", "/v1/runs", runs.list)
         router.add("GET", "/v1/runs/{id}", runs.get)
         router.add("POST", "/v1/runs/{id}/cancel", runs.cancel)
+        router.add("POST", "/v1/runs/{id}/retry", runs.retry)
         router.add("GET", "/v1/runs/{id}/tasks/{task}/log", runs.log)
         router.add("GET", "/v1/runs/{id}/graph", runs.graph)
         return router

@@ -8,6 +8,7 @@ extension SQLiteRunStore {
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1 runs, tasks, attempts", migrate: createRunsTasksAttempts)
+        migrator.registerMigration("v2 workflows, run keys, notifications", migrate: createWorkflows)
         return migrator
     }()
 
@@ -84,6 +85,43 @@ extension SQLiteRunStore {
                     PRIMARY KEY (run_id, task_idx, attempt),
                     FOREIGN KEY (run_id, task_idx) REFERENCES tasks(run_id, idx) ON DELETE CASCADE
                 ) WITHOUT ROWID;
+                """)
+    }
+
+    private static func createWorkflows(_ db: Database) throws {
+        // `run_key` makes cron instants and webhook deliveries idempotent by construction:
+        // `cron:<workflow>:<instant ms>` and `hook:<workflow>:<delivery id>` are UNIQUE, so
+        // neither a restart nor a retried delivery can create a second run.
+        try db.execute(
+            sql: """
+                ALTER TABLE runs ADD COLUMN run_key TEXT;
+                CREATE UNIQUE INDEX runs_by_key ON runs(run_key) WHERE run_key IS NOT NULL;
+
+                CREATE TABLE workflows (
+                    name TEXT PRIMARY KEY,
+                    spec_json BLOB NOT NULL,
+                    schedule_json TEXT,
+                    webhook_secret TEXT,
+                    paused INTEGER NOT NULL DEFAULT 0,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    last_fired_at REAL,
+                    last_run_id TEXT
+                ) WITHOUT ROWID;
+
+                CREATE TABLE notifications (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    idx INTEGER NOT NULL,
+                    url TEXT NOT NULL,
+                    secret TEXT,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    next_attempt_at REAL,
+                    body BLOB NOT NULL,
+                    PRIMARY KEY (run_id, idx)
+                ) WITHOUT ROWID;
+                CREATE INDEX notifications_pending ON notifications(status, next_attempt_at);
                 """)
     }
 }

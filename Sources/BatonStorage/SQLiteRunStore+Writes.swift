@@ -12,6 +12,13 @@ extension SQLiteRunStore {
     /// - Throws: `RunStoreError.duplicateRun` when a run with this id exists (nothing is
     ///   written); any SQLite error, e.g. two tasks with one index.
     public func insertRun(_ run: RunRecord, tasks: [TaskRecord]) throws {
+        try insertRun(run, tasks: tasks, alsoInTransaction: { _ in })
+    }
+
+    /// `insertRun` plus more writes (a run key, a workflow's marks) in the same transaction.
+    func insertRun(
+        _ run: RunRecord, tasks: [TaskRecord], alsoInTransaction extra: (Database) throws -> Void
+    ) throws {
         let trigger = try encodeTrigger(run.trigger)
         try pool.write { db in
             let exists = try db.cachedStatement(sql: "SELECT 1 FROM runs WHERE id = ?")
@@ -28,6 +35,7 @@ extension SQLiteRunStore {
             for task in tasks {
                 try insertTask.execute(arguments: task.arguments(runID: run.id))
             }
+            try extra(db)
         }
     }
 

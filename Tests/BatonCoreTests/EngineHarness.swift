@@ -319,6 +319,22 @@ struct EngineHarness {
             Issue.record("pool over-full: \(engine.busy) of \(engine.workers)")
         }
         peakBusy = max(peakBusy, engine.busy)
+        // Every live non-forever process (command or hook) holds exactly one slot, and no
+        // run exceeds its own `max_parallel`.
+        var perRun: [String: Int] = [:]
+        for ref in live.keys {
+            guard let machine = engine.runs[ref.runID] else { continue }
+            if !machine.spec.tasks[ref.task].forever { perRun[ref.runID, default: 0] += 1 }
+        }
+        let holding = perRun.values.reduce(0, +)
+        if holding != engine.busy {
+            Issue.record("\(holding) live processes hold a slot but the pool counts \(engine.busy)")
+        }
+        for (runID, count) in perRun {
+            if let limit = engine.runs[runID]?.spec.maxParallel, count > limit {
+                Issue.record("run \(runID) has \(count) tasks running, max_parallel \(limit)")
+            }
+        }
         let stalled = engine.stalledRuns
         if failOnStall && !stalled.isEmpty { Issue.record("stalled runs: \(stalled)") }
     }

@@ -79,7 +79,8 @@ extension ServerTests {
                 for (index, connection) in connections.enumerated() {
                     let response: RawResponse
                     do { response = try connection.readResponse() } catch {
-                        Issue.record("connection \(index) of \(count): \(error); server holds \(server.connectionCount)")
+                        Issue.record(
+                            "connection \(index) of \(count): \(error); server holds \(server.connectionCount)")
                         throw error
                     }
                     #expect(response.status == 200)

@@ -106,6 +106,29 @@ extension ServerTests {
             }
         }
 
+        @Test func bodilessStatusesKeepTheConnectionInSync() throws {
+            let handler: @Sendable (HTTPRequest) -> HTTPResponse = { request in
+                switch request.path {
+                case "/204": .empty(204)
+                case "/304": HTTPResponse(status: 304, headers: [("ETag", "\"v1\"")])
+                default: .text(200, "after")
+                }
+            }
+            try withServer(handler: handler) { _, port in
+                let connection = try RawHTTPConnection(port: port)
+                for path in ["/204", "/304"] {
+                    try connection.sendRequest("GET", path)
+                    let response = try connection.readResponse()
+                    #expect(response.status == Int(path.dropFirst()))
+                    #expect(response.body.isEmpty)
+                    try connection.sendRequest("GET", "/next")
+                    #expect(try connection.readResponse().text == "after")
+                }
+                try connection.sendRequest("GET", "/304")
+                #expect(try connection.readResponse().header("ETag") == "\"v1\"")
+            }
+        }
+
         @Test func keepAliveServesSeveralRequestsOnOneConnection() throws {
             try withServer { _, port in
                 let connection = try RawHTTPConnection(port: port)

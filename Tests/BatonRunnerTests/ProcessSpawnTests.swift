@@ -175,6 +175,20 @@ import Testing
         #expect(reactor.liveCount == 0)
     }
 
+    @Test("a script whose #! interpreter is missing is not 'command not found'")
+    func missingInterpreter() throws {
+        let dir = try T.makeTempDirectory()
+        defer { T.removeDirectory(dir) }
+        try "#!/nonexistent/interpreter\n".write(toFile: "\(dir)/script", atomically: true, encoding: .utf8)
+        chmod("\(dir)/script", 0o755)
+        let reactor = try ChildReactor()
+        let error = #expect(throws: SpawnError.self) {
+            try reactor.spawn(T.request(["./script"], log: "\(dir)/x.log", workingDirectory: dir))
+        }
+        #expect(error?.description.contains("interpreter") == true, "\(String(describing: error))")
+        #expect(reactor.liveCount == 0)
+    }
+
     @Test("a file without execute permission is 'permission denied'")
     func permissionDenied() throws {
         let dir = try T.makeTempDirectory()

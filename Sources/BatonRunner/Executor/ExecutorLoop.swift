@@ -23,6 +23,8 @@ final class ExecutorLoop: @unchecked Sendable {
     /// Per-run environment additions (webhook payloads and the like).
     var extraEnvironment: [String: [String: String]] = [:]
     var pendingCancelReplies: [Reply<Executor.CancelResult>] = []
+    /// Runs that ended in this round, announced once their final state is in the store.
+    var finishedThisRound: [(String, RunStatus)] = []
     var shutdownReply: Reply<Void>?
 
     init(
@@ -102,6 +104,8 @@ final class ExecutorLoop: @unchecked Sendable {
             for action in engine.takeActions() { perform(action) }
         }
         flush()
+        for (runID, status) in finishedThisRound { observers.onRunFinished?(runID, status) }
+        finishedThisRound.removeAll()
         for reply in pendingCancelReplies { reply.send(.accepted) }
         pendingCancelReplies.removeAll()
         engine.removeFinishedRuns()
@@ -117,7 +121,7 @@ final class ExecutorLoop: @unchecked Sendable {
         case .runFinished(let runID, let status):
             extraEnvironment[runID] = nil
             logger.info("run finished", metadata: ["run": "\(runID)", "status": "\(status.rawValue)"])
-            observers.onRunFinished?(runID, status)
+            finishedThisRound.append((runID, status))
         }
     }
 

@@ -60,7 +60,9 @@ extension ChildReactor {
         guard spawnResult == 0 else {
             close(pipeEnds.read)
             close(logFD)
-            throw Self.spawnError(spawnResult, command: command, executable: executable)
+            throw Self.spawnError(
+                spawnResult, command: command, executable: executable,
+                workingDirectory: request.workingDirectory)
         }
 
         // pidfd_open(2) on a child that already exited still works (it is a zombie until
@@ -104,9 +106,19 @@ extension ChildReactor {
         return posix_spawn(&pid, executable, &actions, spawnAttributes, argv.pointers, envp.pointers)
     }
 
-    private static func spawnError(_ code: Int32, command: String, executable: String) -> SpawnError {
+    private static func spawnError(
+        _ code: Int32, command: String, executable: String, workingDirectory: String?
+    ) -> SpawnError {
         switch code {
-        case ENOENT, ENOTDIR: return .commandNotFound(command)
+        case ENOENT, ENOTDIR:
+            // execve(2) also says ENOENT when the file exists but the interpreter named
+            // by its `#!` line does not: tell that apart from a missing command.
+            var path = executable
+            if let workingDirectory, !executable.hasPrefix("/") { path = workingDirectory + "/" + executable }
+            if access(path, F_OK) == 0 {
+                return .system("exec \(executable) (is the interpreter of its #! line missing?)", code)
+            }
+            return .commandNotFound(command)
         case EACCES: return .permissionDenied(executable)
         default: return .system("posix_spawn \(executable)", code)
         }

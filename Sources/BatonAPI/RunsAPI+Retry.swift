@@ -1,0 +1,26 @@
+import BatonCore
+import BatonHTTP
+import Foundation
+
+extension RunsAPI {
+    /// `POST /v1/runs/{id}/retry`: a new run that keeps the original's successes and
+    /// executes the rest (and what comes after it) again; `409` while the original runs.
+    func retry(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        let original = try loadRun(parameters)
+        guard original.status.isTerminal else {
+            throw APIError.conflict("run \(original.id) is still \(original.status.rawValue); retry it once it has ended")
+        }
+        let spec = try SpecParser.parse(original.specJSON, format: .json, cores: context.cores, maxTasks: Int.max)
+        let tasks = RetryPlan.initialTasks(
+            spec: spec, original: try context.store.tasks(runID: original.id), originalRunID: original.id)
+        let specJSON = original.specJSON
+        let record = RunRecord(
+            id: RunID.generate(), name: original.name, workflow: original.workflow,
+            trigger: .retry(originalRunID: original.id), createdAt: Date(), specJSON: specJSON,
+            specHash: original.specHash)
+        try context.store.insertRun(record, tasks: tasks)
+        context.control.submit(record, spec: spec, tasks: tasks, extraEnvironment: [:])
+        let stored = try context.store.run(id: record.id) ?? record
+        return Self.json(201, try document(stored)).withHeader("Location", "/v1/runs/\(record.id)")
+    }
+}

@@ -1,0 +1,150 @@
+import BatonCore
+import Foundation
+import GRDB
+
+// Stored workflows and keyed runs (SPEC §4 "Stored workflows, cron and webhooks").
+extension SQLiteRunStore: WorkflowStore {
+    public func upsertWorkflow(_ workflow: WorkflowRecord) throws -> Bool {
+        let schedule = try workflow.schedule.map(ScheduleCoding.encode)
+        return try pool.write { db in
+            let existed = try Int.fetchOne(db, sql: "SELECT 1 FROM workflows WHERE name = ?", arguments: [workflow.name]) != nil
+            try db.execute(
+                sql: """
+                    INSERT INTO workflows (name, spec_json, schedule_json, webhook_secret, paused, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (name) DO UPDATE SET spec_json = excluded.spec_json,
+                        schedule_json = excluded.schedule_json, webhook_secret = excluded.webhook_secret,
+                        paused = excluded.paused, updated_at = excluded.updated_at
+                    """,
+                arguments: [
+                    workflow.name, workflow.specJSON, schedule, workflow.webhookSecret, workflow.paused,
+                    StoredDate.seconds(workflow.createdAt), StoredDate.seconds(workflow.updatedAt),
+                ])
+            return !existed
+        }
+    }
+
+    public func workflow(name: String) throws -> WorkflowRecord? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.workflowColumns) FROM workflows WHERE name = ?", arguments: [name])
+                .map(Self.decodeWorkflow)
+        }
+    }
+
+    public func workflows() throws -> [WorkflowRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.workflowColumns) FROM workflows ORDER BY name").map(Self.decodeWorkflow)
+        }
+    }
+
+    public func deleteWorkflow(name: String) throws -> Bool {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM workflows WHERE name = ?", arguments: [name])
+            return db.changesCount > 0
+        }
+    }
+
+    public func setPaused(name: String, paused: Bool) throws -> WorkflowRecord? {
+        try pool.write { db in
+            try db.execute(
+                sql: "UPDATE workflows SET paused = ?, updated_at = ? WHERE name = ?",
+                arguments: [paused, Date().timeIntervalSince1970, name])
+            return try Row.fetchOne(
+                db, sql: "SELECT \(Self.workflowColumns) FROM workflows WHERE name = ?", arguments: [name]
+            ).map(Self.decodeWorkflow)
+        }
+    }
+
+    public func insertKeyedRun(
+        _ run: RunRecord, tasks: [TaskRecord], key: String, firedAt: Date?
+    ) throws -> KeyedInsert {
+        let existing: String? = try pool.read { db in
+            try String.fetchOne(db, sql: "SELECT id FROM runs WHERE run_key = ?", arguments: [key])
+        }
+        if let existing { return .duplicate(existingRunID: existing) }
+        do {
+            try insertRun(run, tasks: tasks, alsoInTransaction: { db in
+                try db.execute(sql: "UPDATE runs SET run_key = ? WHERE id = ?", arguments: [key, run.id])
+                if let workflow = run.workflow {
+                    try db.execute(
+                        sql: """
+                            UPDATE workflows SET last_run_id = ?,
+                                last_fired_at = CASE WHEN ? IS NULL THEN last_fired_at
+                                    ELSE MAX(COALESCE(last_fired_at, 0), ?) END
+                            WHERE name = ?
+                            """,
+                        arguments: [run.id, StoredDate.seconds(firedAt), StoredDate.seconds(firedAt), workflow])
+                }
+            })
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            // Lost a race with another insert of the same key: report the winner.
+            let winner: String? = try pool.read { db in
+                try String.fetchOne(db, sql: "SELECT id FROM runs WHERE run_key = ?", arguments: [key])
+            }
+            if let winner { return .duplicate(existingRunID: winner) }
+            throw error
+        }
+        return .inserted
+    }
+
+    public func markFired(name: String, at instant: Date) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "UPDATE workflows SET last_fired_at = MAX(COALESCE(last_fired_at, 0), ?) WHERE name = ?",
+                arguments: [instant.timeIntervalSince1970, name])
+        }
+    }
+
+    /// Records the latest run of a workflow created without a key (manual runs, retries).
+    public func setLastRun(workflow: String, runID: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "UPDATE workflows SET last_run_id = ? WHERE name = ?", arguments: [runID, workflow])
+        }
+    }
+
+    static let workflowColumns =
+        "name, spec_json, schedule_json, webhook_secret, paused, created_at, updated_at, last_fired_at, last_run_id"
+
+    static func decodeWorkflow(_ row: Row) throws -> WorkflowRecord {
+        let scheduleText: String? = try row.decode(atIndex: 2)
+        return WorkflowRecord(
+            name: try row.decode(atIndex: 0),
+            specJSON: try row.decode(atIndex: 1),
+            schedule: try scheduleText.map(ScheduleCoding.decode),
+            webhookSecret: try row.decode(atIndex: 3),
+            paused: try row.decode(atIndex: 4),
+            createdAt: StoredDate.date(try row.decode(atIndex: 5)),
+            updatedAt: StoredDate.date(try row.decode(atIndex: 6)),
+            lastFiredAt: StoredDate.date(try row.decode(atIndex: 7)),
+            lastRunID: try row.decode(atIndex: 8))
+    }
+}
+
+/// A schedule's stored JSON: the cron source and the settings.
+enum ScheduleCoding {
+    private struct Stored: Codable {
+        var cron: String
+        var timezone: String
+        var overlap: OverlapPolicy
+        var missed: MissedPolicy
+        var enabled: Bool
+    }
+
+    static func encode(_ schedule: Schedule) throws -> String {
+        let stored = Stored(
+            cron: schedule.cron.source, timezone: schedule.timezone, overlap: schedule.overlap,
+            missed: schedule.missed, enabled: schedule.enabled)
+        return String(decoding: try JSONEncoder().encode(stored), as: UTF8.self)
+    }
+
+    static func decode(_ text: String) throws -> Schedule {
+        let stored = try JSONDecoder().decode(Stored.self, from: Data(text.utf8))
+        do {
+            return Schedule(
+                cron: try CronExpression.parse(stored.cron), timezone: stored.timezone, overlap: stored.overlap,
+                missed: stored.missed, enabled: stored.enabled)
+        } catch {
+            throw SQLiteRunStoreError.corruptValue(table: "workflows", column: "schedule_json", value: text)
+        }
+    }
+}
