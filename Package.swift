@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libmicrohttpd, the HTTP server library (libmicrohttpd-dev).
@@ -34,7 +35,10 @@ let package = Package(
         ),
         .target(
             name: "BatonRunner",
-            dependencies: ["BatonCore", "CBatonSys", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "BatonCore", "CBatonSys", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .target(
             name: "BatonHTTP",
@@ -43,7 +47,10 @@ let package = Package(
         // The v1 API: routes and handlers over the core's ports, served by BatonHTTP.
         .target(
             name: "BatonAPI",
-            dependencies: ["BatonCore", "BatonHTTP", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "BatonCore", "BatonHTTP", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .executableTarget(
             name: "Baton",

@@ -101,7 +101,11 @@ TIME = "/usr/bin/time"
 
 
 def measure(argv, cwd, stdout_path, stderr_path, stdin_path=None):
-    """Runs argv; returns (wall seconds, peak RSS in MB, exit code).
+    """Runs argv; returns (wall seconds, peak RSS in MB, CPU seconds, exit code).
+
+    CPU seconds = user + sys of the process and every child it reaped (the `true`s too),
+    from GNU time (10 ms resolution); much less sensitive than wall time to other load
+    on the machine.
 
     The peak RSS comes from GNU time (`%M`, wait4's ru_maxrss: the max RSS of the process
     and of the descendants it waited for). It is not taken from Python's own wait4: a
@@ -115,21 +119,18 @@ def measure(argv, cwd, stdout_path, stderr_path, stdin_path=None):
     try:
         with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
             start = time.perf_counter()
-            code = subprocess.call([TIME, "-f", "%M", "-o", rss_path, "--"] + argv,
+            code = subprocess.call([TIME, "-f", "rss=%M cpu=%U+%S", "-o", rss_path, "--"] + argv,
                                    cwd=cwd, stdin=stdin, stdout=out, stderr=err)
             wall = time.perf_counter() - start
     finally:
         if stdin_path:
             stdin.close()
-    rss_kib = None
     with open(rss_path) as f:
-        for line in f:
-            line = line.strip()
-            if line.isdigit():
-                rss_kib = int(line)  # a "Command exited with non-zero status" line may precede it
-    if rss_kib is None:
-        raise RunError(f"could not read peak RSS from {TIME}")
-    return wall, rss_kib / 1024.0, code
+        # a "Command exited with non-zero status" line may precede ours
+        m = re.search(r"^rss=(\d+) cpu=([\d.]+)\+([\d.]+)$", f.read(), re.M)
+    if not m:
+        raise RunError(f"could not read peak RSS / CPU from {TIME}")
+    return wall, int(m.group(1)) / 1024.0, float(m.group(2)) + float(m.group(3)), code
 
 
 def tail(path, n=15):
@@ -149,7 +150,7 @@ def run_baton(baton, workdir, spec_path, n, workers):
     data_dir = tempfile.mkdtemp(prefix="data-", dir=workdir)
     out, err = os.path.join(workdir, "baton.out"), os.path.join(workdir, "baton.err")
     argv = [baton, "run", spec_path, "--workers", str(workers), "--data-dir", data_dir, "--json"]
-    wall, rss, code = measure(argv, workdir, out, err)
+    wall, rss, cpu, code = measure(argv, workdir, out, err)
     if code != 0:
         raise RunError(f"baton exited {code}: {' '.join(argv)}\n{tail(err)}\n{tail(out)}")
     try:
@@ -163,16 +164,16 @@ def run_baton(baton, workdir, spec_path, n, workers):
     if succeeded != n or run.get("status") != "succeeded":
         raise RunError(f"baton: run {run.get('status')}, {succeeded}/{n} tasks succeeded")
     shutil.rmtree(data_dir, ignore_errors=True)
-    return wall, rss
+    return wall, rss, cpu
 
 
 def run_xargs(workdir, input_path, n, parallelism):
     out, err = os.path.join(workdir, "xargs.out"), os.path.join(workdir, "xargs.err")
     argv = ["xargs", "-P", str(parallelism), "-n", "1", "true"]
-    wall, rss, code = measure(argv, workdir, out, err, stdin_path=input_path)
+    wall, rss, cpu, code = measure(argv, workdir, out, err, stdin_path=input_path)
     if code != 0:
         raise RunError(f"xargs exited {code}\n{tail(err)}")
-    return wall, rss
+    return wall, rss, cpu
 
 
 NINJA_STATUS = re.compile(rb"^\[(\d+)/(\d+)\]", re.M)
@@ -183,7 +184,7 @@ def run_ninja(workdir, ninja_path, n, parallelism):
     out, err = os.path.join(workdir, "ninja.out"), os.path.join(workdir, "ninja.err")
     # -j 2 even for the chain (the chain's DAG serialises it, as it does for Baton).
     argv = ["ninja", "-j", "2", "-f", ninja_path]
-    wall, rss, code = measure(argv, build_dir, out, err)
+    wall, rss, cpu, code = measure(argv, build_dir, out, err)
     if code != 0:
         raise RunError(f"ninja exited {code}\n{tail(err)}\n{tail(out)}")
     with open(out, "rb") as f:
@@ -193,7 +194,7 @@ def run_ninja(workdir, ninja_path, n, parallelism):
     if done != n or last != (str(n).encode(), str(n).encode()):
         raise RunError(f"ninja ran {done} commands, last status [{last[0].decode()}/{last[1].decode()}], expected [{n}/{n}]")
     shutil.rmtree(build_dir, ignore_errors=True)
-    return wall, rss
+    return wall, rss, cpu
 
 
 # --------------------------------------------------------------------------- main
@@ -265,7 +266,8 @@ def main():
             return 2
 
     workroot = tempfile.mkdtemp(prefix="baton-core-bench-", dir=args.tmp)
-    print(f"# work dir {workroot} ({fs_type(workroot)}), repeat {args.repeat}, seed {args.seed}, workers {args.workers}")
+    print(f"# work dir {workroot} ({fs_type(workroot)}), repeat {args.repeat}, seed {args.seed}, workers {args.workers},"
+          f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     results = []
     failures = []
     try:
@@ -305,28 +307,32 @@ def main():
                 for tool in tools:
                     try:
                         if tool == "baton":
-                            wall, rss = run_baton(args.baton, sdir, spec, n, args.workers)
+                            wall, rss, cpu = run_baton(args.baton, sdir, spec, n, args.workers)
                         elif tool == "xargs":
-                            wall, rss = run_xargs(sdir, xin, n, par)
+                            wall, rss, cpu = run_xargs(sdir, xin, n, par)
                         else:
-                            wall, rss = run_ninja(sdir, ninja_file, n, args.workers)
+                            wall, rss, cpu = run_ninja(sdir, ninja_file, n, args.workers)
                     except RunError as e:
                         failures.append({"shape": shape, "tool": tool, "error": str(e)})
                         print(f"  {shape:8} {tool:6} run {r + 1}: FAILED: {e}", file=sys.stderr)
                         continue
-                    samples[tool].append({"wall_s": wall, "peak_rss_mb": rss})
-                    print(f"  {shape:8} {tool:6} run {r + 1}/{args.repeat}: {wall:8.3f} s  {rss:7.1f} MB", flush=True)
+                    samples[tool].append({"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": rss,
+                                          "loadavg_1m": os.getloadavg()[0]})
+                    print(f"  {shape:8} {tool:6} run {r + 1}/{args.repeat}: {wall:8.3f} s wall  {cpu:7.2f} s cpu  {rss:7.1f} MB"
+                          f"  (load {os.getloadavg()[0]:.1f})", flush=True)
             for tool in tools:
                 if not samples[tool]:
                     continue
                 walls = [s["wall_s"] for s in samples[tool]]
                 rsss = [s["peak_rss_mb"] for s in samples[tool]]
+                cpus = [s["cpu_s"] for s in samples[tool]]
                 med = statistics.median(walls)
                 results.append({
                     "shape": shape, "tool": tool, "tasks": n,
                     "parallelism": args.workers if tool != "xargs" else par,
                     "wall_s_median": med, "wall_s_min": min(walls), "wall_s_max": max(walls),
                     "tasks_per_s": n / med if med > 0 else None,
+                    "cpu_s_median": statistics.median(cpus),
                     "peak_rss_mb_max": max(rsss), "peak_rss_mb_median": statistics.median(rsss),
                     "samples": samples[tool],
                 })
@@ -344,11 +350,13 @@ def main():
             "baton_over_ninja": b["wall_s_median"] / nj["wall_s_median"] if b and nj else None,
             "baton_over_xargs": b["wall_s_median"] / x["wall_s_median"] if b and x else None,
             "ninja_over_xargs": nj["wall_s_median"] / x["wall_s_median"] if nj and x else None,
+            "baton_over_ninja_cpu": b["cpu_s_median"] / nj["cpu_s_median"] if b and nj and nj["cpu_s_median"] else None,
         }
 
     # Table.
     print()
-    header = f"{'shape':8} {'tool':6} {'tasks':>6} {'wall s':>8} {'tasks/s':>9} {'peak MB':>8}  {'baton/ninja':>11} {'baton/xargs':>11}"
+    header = (f"{'shape':8} {'tool':6} {'tasks':>6} {'wall s':>8} {'tasks/s':>9} {'cpu s':>7} {'peak MB':>8}"
+              f"  {'baton/ninja':>11} {'baton/xargs':>11} {'cpu b/n':>8}")
     print(header)
     print("-" * len(header))
     for shape in shapes:
@@ -359,9 +367,10 @@ def main():
                 continue
             extra = ""
             if tool == "baton":
-                bn, bx = ratios[shape]["baton_over_ninja"], ratios[shape]["baton_over_xargs"]
-                extra = f"  {(f'{bn:.2f}' if bn else '-'):>11} {(f'{bx:.2f}' if bx else '-'):>11}"
-            print(f"{shape:8} {tool:6} {r['tasks']:6d} {r['wall_s_median']:8.3f} {r['tasks_per_s']:9.0f} {r['peak_rss_mb_max']:8.1f}{extra}")
+                bn, bx, bc = (ratios[shape][k] for k in ("baton_over_ninja", "baton_over_xargs", "baton_over_ninja_cpu"))
+                extra = f"  {(f'{bn:.2f}' if bn else '-'):>11} {(f'{bx:.2f}' if bx else '-'):>11} {(f'{bc:.2f}' if bc else '-'):>8}"
+            print(f"{shape:8} {tool:6} {r['tasks']:6d} {r['wall_s_median']:8.3f} {r['tasks_per_s']:9.0f} {r['cpu_s_median']:7.2f}"
+                  f" {r['peak_rss_mb_max']:8.1f}{extra}")
 
     # Targets.
     checks = []
@@ -385,6 +394,11 @@ def main():
         vs = "-" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v))
         print(f"{'PASS' if c['ok'] else 'FAIL'}  {c['check']}  ({vs})")
     all_ok = bool(checks) and all(c["ok"] for c in checks)
+    loads = [smp["loadavg_1m"] for r in results for smp in r["samples"]]
+    busy = bool(loads) and max(loads) > (os.cpu_count() or 1) + 0.5
+    if busy:
+        print(f"\nWARNING: the machine was busy (1-min load average up to {max(loads):.1f} on {os.cpu_count()} CPUs, "
+              f"our own runs count ~2): wall times and ratios are unreliable; compare the cpu columns, or rerun on a quiet machine.")
     if checks:
         print(f"\ntargets: {'MET' if all_ok else 'NOT MET'}")
 
@@ -414,6 +428,7 @@ def main():
         "checks": checks,
         "failures": failures,
         "targets_met": all_ok,
+        "machine_busy": busy,
     }
     with open(out, "w") as f:
         json.dump(document, f, indent=2)

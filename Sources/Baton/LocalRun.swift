@@ -11,6 +11,7 @@ struct LocalRun {
         var run: RunRecord
         var tasks: [TaskRecord]
         var interruptedBy: Int32?
+        var notifications: [NotificationRecord]
     }
 
     var spec: WorkflowSpec
@@ -29,12 +30,17 @@ struct LocalRun {
         let finished = DispatchSemaphore(value: 0)
         var logger = Logger(label: "baton.run")
         logger.logLevel = .warning
+        let notifier = Notifier(store: store, logger: logger)
+        notifier.start()
         let executor = Executor(
             configuration: ExecutorConfiguration(
                 dataDirectory: dataDirectory, decodeSpec: { try SpecParser.parse($0, format: .json) },
                 workers: workers),
             store: store, logger: logger, onBatch: progress.handle,
-            onRunFinished: { id, _ in if id == runID { finished.signal() } })
+            onRunFinished: { id, status in
+                notifier.runFinished(runID: id, status: status)
+                if id == runID { finished.signal() }
+            })
         if existing != nil {
             Console.error("baton: resuming unfinished run \(runID) from \(dataDirectory.path)")
         }
@@ -42,11 +48,13 @@ struct LocalRun {
         if existing == nil {
             let now = Date()
             let record = RunRecord(
-                id: runID, name: spec.name, createdAt: now, specJSON: specJSON, specHash: specHash)
+                id: runID, name: spec.name, trigger: .manual, createdAt: now, specJSON: specJSON,
+                specHash: specHash)
             let tasks = spec.tasks.enumerated().map { index, task in
                 TaskRecord(index: index, name: task.name, group: task.group)
             }
             try store.insertRun(record, tasks: tasks)
+            try store.enqueueNotifications(NotificationRecord.waiting(for: runID, spec: spec))
             executor.submit(record, spec: spec)
         }
         let interrupted = SignalTrap { signal in
@@ -56,10 +64,15 @@ struct LocalRun {
         }
         finished.wait()
         executor.shutdown()
+        // SPEC §5: `baton run` delivers its notifications (with the retries) before exiting.
+        notifier.drain(timeout: 60)
+        notifier.stop()
         guard let run = try store.run(id: runID) else {
             throw LocalRunError.lost(runID)
         }
-        return Outcome(run: run, tasks: try store.tasks(runID: runID), interruptedBy: interrupted.first)
+        return Outcome(
+            run: run, tasks: try store.tasks(runID: runID), interruptedBy: interrupted.first,
+            notifications: try store.notifications(runID: runID))
     }
 }
 

@@ -56,7 +56,9 @@ struct RunCommand: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            let document = RunDocument(run: outcome.run, tasks: outcome.tasks)
+            let document = RunDocument(
+                run: outcome.run, tasks: outcome.tasks,
+                notifications: outcome.notifications.isEmpty ? nil : outcome.notifications.map(\.document))
             Console.out(String(decoding: try encoder.encode(document), as: UTF8.self))
         } else {
             Console.out(RunTable.render(run: outcome.run, tasks: outcome.tasks))

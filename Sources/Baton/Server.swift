@@ -26,11 +26,16 @@ struct Server {
         } catch {
             throw ServeError.setup("cannot open the data directory \(directory.path): \(error)")
         }
+        let runFinished = RunFinishedListeners()
         let executor = Executor(
             configuration: ExecutorConfiguration(
                 dataDirectory: directory, decodeSpec: { try SpecParser.parse($0, format: .json, maxTasks: Int.max) },
                 workers: command.workers),
-            store: store, logger: logger)
+            store: store, logger: logger,
+            onRunFinished: { runFinished.notify(runID: $0, status: $1) })
+        let notifier = Notifier(store: store, logger: logger)
+        notifier.start()
+        runFinished.add { notifier.runFinished(runID: $0, status: $1) }
         do {
             try executor.start()
         } catch {
@@ -64,6 +69,7 @@ struct Server {
         logger.info("shutting down", metadata: ["signal": "\(trap.first ?? 0)"])
         server.stop()
         executor.shutdown()
+        notifier.stop()
         try? store.close()
         logger.info("stopped")
     }

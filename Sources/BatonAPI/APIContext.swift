@@ -5,6 +5,10 @@ import Foundation
 /// cancel), where logs live, and the limits.
 public struct APIContext: Sendable {
     public var store: any RunStore
+    /// Stored workflows and keyed runs (usually the same SQLite store).
+    public var workflows: any WorkflowStore
+    /// Delivery records of `notify`, shown in Runs.
+    public var notifications: any NotificationStore
     public var control: any RunControl
     public var dataDirectory: URL
     /// SPEC §4: tasks per run (default 100,000).
@@ -15,10 +19,12 @@ public struct APIContext: Sendable {
     public var token: String?
 
     public init(
-        store: any RunStore, control: any RunControl, dataDirectory: URL, maxTasks: Int = 100_000,
+        store: any RunStore & WorkflowStore & NotificationStore, control: any RunControl, dataDirectory: URL, maxTasks: Int = 100_000,
         cores: Int = ProcessInfo.processInfo.activeProcessorCount, token: String? = nil
     ) {
         self.store = store
+        self.workflows = store
+        self.notifications = store
         self.control = control
         self.dataDirectory = dataDirectory
         self.maxTasks = maxTasks

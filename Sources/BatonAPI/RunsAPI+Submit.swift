@@ -41,6 +41,7 @@ extension RunsAPI {
             TaskRecord(index: index, name: task.name, group: task.group)
         }
         try context.store.insertRun(record, tasks: tasks)
+        try context.notifications.enqueueNotifications(NotificationRecord.waiting(for: record.id, spec: spec))
         context.control.submit(record, spec: spec, tasks: nil, extraEnvironment: extraEnvironment)
         return record
     }

@@ -25,7 +25,10 @@ struct RunsAPI: Sendable {
 
     /// The full Run document with its tasks.
     func document(_ run: RunRecord) throws -> RunDocument {
-        RunDocument(run: run, tasks: try context.store.tasks(runID: run.id))
+        let deliveries = try context.notifications.notifications(runID: run.id)
+        return RunDocument(
+            run: run, tasks: try context.store.tasks(runID: run.id),
+            notifications: deliveries.isEmpty ? nil : deliveries.map(\.document))
     }
 
     static func json(_ status: Int, _ value: some Encodable) -> HTTPResponse {

@@ -32,12 +32,12 @@ extension SQLiteRunStore: NotificationStore {
         try pool.write { db in
             try db.execute(
                 sql: """
-                    UPDATE notifications SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ?
+                    UPDATE notifications SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ?, body = ?
                     WHERE run_id = ? AND idx = ?
                     """,
                 arguments: [
                     record.status.rawValue, record.attempts, record.lastError,
-                    StoredDate.seconds(record.nextAttemptAt), record.runID, record.index,
+                    StoredDate.seconds(record.nextAttemptAt), record.body, record.runID, record.index,
                 ])
         }
     }

@@ -112,6 +112,33 @@ private typealias Fx = EngineFixture
         #expect(h.liveNames() == ["three"])
     }
 
+    @Test func sequentialTaskSkippedEarlyDoesNotLetTheNextOneOvertakeARunningOne() {
+        // Regression: `two` was skipped (its upstream failed) while `one` still ran, and
+        // releasing it started `three` next to `one`, out of the listed order.
+        var h = EngineHarness()
+        h.add(
+            WorkflowSpec(
+                mode: .waitall,
+                groups: [GroupSpec(name: "steps", strategy: .sequential)],
+                tasks: [
+                    Fx.task("build"), Fx.task("one", group: "steps"),
+                    Fx.task("two", group: "steps", after: ["build"]),
+                    Fx.task("three", group: "steps"), Fx.task("four", group: "steps"),
+                ]))
+        #expect(h.liveNames() == ["build", "one"])
+        h.exit("build", code: 1)
+        #expect(h.status("two") == .skipped)
+        #expect(h.reason("two") == "upstream failed: build")
+        #expect(h.liveNames() == ["one"])
+        h.exit("one")
+        #expect(h.liveNames() == ["three"])
+        h.exit("three")
+        #expect(h.liveNames() == ["four"])
+        h.exit("four")
+        #expect(h.spawnOrder().filter { $0 != "build" } == ["one", "three", "four"])
+        #expect(h.runStatus() == .failed)
+    }
+
     @Test func sequentialGroupUnderWaitcurrentSkipsTheRest() {
         var h = EngineHarness()
         h.add(

@@ -289,6 +289,7 @@ struct EngineHarness {
                     engine.processStarted(plan.ref, pid: nextPid)
                     nextPid += 1
                 case .signal(let ref, let signal):
+                    if live[ref] == nil { Issue.record("\(signal) sent to \(ref), which has no process") }
                     signals.append(SentSignal(ref: ref, signal: signal, at: elapsed))
                     if live[ref] != nil
                         && ((signal == .kill && exitOnKill) || (signal == .terminate && exitOnTerminate))
@@ -322,9 +323,22 @@ struct EngineHarness {
         // Every live non-forever process (command or hook) holds exactly one slot, and no
         // run exceeds its own `max_parallel`.
         var perRun: [String: Int] = [:]
+        var perGroup: [String: [String: Int]] = [:]
         for ref in live.keys {
             guard let machine = engine.runs[ref.runID] else { continue }
-            if !machine.spec.tasks[ref.task].forever { perRun[ref.runID, default: 0] += 1 }
+            let task = machine.spec.tasks[ref.task]
+            guard !task.forever else { continue }
+            perRun[ref.runID, default: 0] += 1
+            if let group = task.group { perGroup[ref.runID, default: [:]][group, default: 0] += 1 }
+        }
+        for (runID, groups) in perGroup {
+            guard let spec = engine.runs[runID]?.spec else { continue }
+            for group in spec.groups {
+                let limit = group.strategy == .sequential ? 1 : group.maxParallel
+                if let limit, let count = groups[group.name], count > limit {
+                    Issue.record("group \(group.name) of \(runID) has \(count) tasks running, limit \(limit)")
+                }
+            }
         }
         let holding = perRun.values.reduce(0, +)
         if holding != engine.busy {

@@ -162,7 +162,7 @@ extension ServerTests {
         }
 
         static func ipv6LoopbackAvailable() -> Bool {
-            let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { return false }
             defer { close(fd) }
             var address = sockaddr_in6()

@@ -167,11 +167,27 @@ extension RunMachine {
                     if unmet[target] == 0 { tryEnqueue(target) }
                 }
             }
-            let next = Int(plan.sequentialNext[index])
-            if next >= 0 && !tasks[next].status.isTerminal {
+            passSequentialTurn(index)
+        }
+    }
+
+    /// Hands a sequential group's turn on from `first` once it has ended and its own turn
+    /// has come. A task skipped early (its upstream failed while an earlier task of the
+    /// group still ran) must not release its successor before that earlier task ended, or
+    /// the group would no longer run in the order listed; the turn skips over it when it
+    /// arrives instead.
+    mutating func passSequentialTurn(_ first: Int) {
+        var current = first
+        while sequentialTurn[current] && released[current] && !sequentialTurnPassed[current] {
+            sequentialTurnPassed[current] = true
+            let next = Int(plan.sequentialNext[current])
+            guard next >= 0 else { return }
+            sequentialTurn[next] = true
+            if !tasks[next].status.isTerminal {
                 unmet[next] -= 1
                 if unmet[next] == 0 { tryEnqueue(next) }
             }
+            current = next
         }
     }
 

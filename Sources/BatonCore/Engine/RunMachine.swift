@@ -71,6 +71,10 @@ public struct RunMachine: Sendable {
     var released: [Bool]
     /// For skipped tasks: the failed task that caused it, named in dependents' reasons.
     var rootFailure: [String?]
+    /// Sequential groups: the task before it in its group has ended (or there is none).
+    var sequentialTurn: [Bool]
+    /// Sequential groups: the task has handed the turn on to the next one.
+    var sequentialTurnPassed: [Bool]
 
     // Counters.
     var readyQueues: [ReadyQueue]
@@ -126,6 +130,8 @@ public struct RunMachine: Sendable {
         queued = [Bool](repeating: false, count: count)
         released = [Bool](repeating: false, count: count)
         rootFailure = [String?](repeating: nil, count: count)
+        sequentialTurn = plan.hasSequentialPrevious.map { !$0 }
+        sequentialTurnPassed = [Bool](repeating: false, count: count)
         isDirty = [Bool](repeating: false, count: count)
         readyQueues = [ReadyQueue](repeating: ReadyQueue(), count: plan.groupTasks.count)
         groupRunning = [Int](repeating: 0, count: plan.groupTasks.count)

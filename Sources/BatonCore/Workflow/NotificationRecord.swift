@@ -2,7 +2,15 @@ import Foundation
 
 /// Where one outgoing notification stands.
 public enum DeliveryStatus: String, Sendable, Codable, CaseIterable {
-    case pending, delivered, failed
+    /// The run has not ended yet.
+    case waiting
+    /// Due for delivery (first attempt or a retry after a network error or a 5xx).
+    case pending
+    case delivered
+    /// Gave up: a 4xx answer, or 5 attempts failed.
+    case failed
+    /// Not sent: the run ended with a status the entry's `on` does not list.
+    case skipped
 }
 
 /// One POST of a run's summary to a `notify` URL (SPEC §1), queued in the store so that a
@@ -22,7 +30,7 @@ public struct NotificationRecord: Sendable, Equatable {
     public var body: Data
 
     public init(
-        runID: String, index: Int, url: String, secret: String?, status: DeliveryStatus = .pending,
+        runID: String, index: Int, url: String, secret: String?, status: DeliveryStatus = .waiting,
         attempts: Int = 0, lastError: String? = nil, nextAttemptAt: Date? = nil, body: Data
     ) {
         self.runID = runID
@@ -34,6 +42,13 @@ public struct NotificationRecord: Sendable, Equatable {
         self.lastError = lastError
         self.nextAttemptAt = nextAttemptAt
         self.body = body
+    }
+
+    /// The deliveries of a new run, `waiting` until it ends, so that the Run shows them.
+    public static func waiting(for runID: String, spec: WorkflowSpec) -> [NotificationRecord] {
+        spec.notify.enumerated().map { index, entry in
+            NotificationRecord(runID: runID, index: index, url: entry.url, secret: entry.secret, body: Data())
+        }
     }
 
     /// The public view in a Run (the secret is never shown).

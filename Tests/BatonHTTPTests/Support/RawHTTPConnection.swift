@@ -48,7 +48,8 @@ final class RawHTTPConnection {
     /// Connects to `host:port` (IPv4 or IPv6 literal); reads time out after `readTimeout`.
     init(host: String = "127.0.0.1", port: Int, readTimeout: Duration = .seconds(10)) throws {
         let isV6 = host.contains(":")
-        fd = socket(isV6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // CLOEXEC: processes spawned by other tests in this process must not inherit it.
+        fd = socket(isV6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw RawHTTPError.system("socket", errno) }
         var result: Int32
         if isV6 {
