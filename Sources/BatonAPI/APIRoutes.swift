@@ -15,6 +15,7 @@ public enum APIRoutes {
         router.add("POST", "/v1/runs/{id}/retry", runs.retry)
         router.add("GET", "/v1/runs/{id}/tasks/{task}/log", runs.log)
         router.add("GET", "/v1/runs/{id}/graph", runs.graph)
+        router.add("POST", "/v1/hooks/{name}", HooksAPI(context: context).receive)
         return router
     }
 

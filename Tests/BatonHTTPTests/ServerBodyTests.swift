@@ -40,6 +40,18 @@ extension ServerTests {
             }
         }
 
+        @Test func formEncodedBodyIsPassedThroughRaw() throws {
+            // Webhook senders may post application/x-www-form-urlencoded; libmicrohttpd must
+            // hand it over as bytes, not parse it.
+            try withServer { _, port in
+                let body = Data("payload=%7B%22a%22%3A1%7D&x=y+z".utf8)
+                let response = try RawHTTPConnection.request(
+                    port: port, "POST", "/echo",
+                    headers: [("Content-Type", "application/x-www-form-urlencoded")], body: body)
+                #expect(response.body == body)
+            }
+        }
+
         @Test func chunkedBodyArrivesIntact() throws {
             let body = Self.pattern(300_000)
             try withServer { _, port in

@@ -2,9 +2,9 @@ import CMicroHTTPD
 import Foundation
 import Logging
 
-/// The request path through the access handler: `begin` when the headers are in (maybe
-/// answering early), `finish` once the whole body is in, `complete` when libmicrohttpd is
-/// done with the request. All run on the connection's libmicrohttpd worker thread.
+/// The request path through the callbacks: `begin` and `earlyResponse` when the headers are
+/// in, `finalResponse` once the whole body is in, `queue` to answer, and `complete` when
+/// libmicrohttpd is done with the request. All run on the connection's worker thread.
 extension ServerContext {
     /// Parses the head of a new request. The caller stores the result in `*req_cls`.
     func begin(

@@ -1,0 +1,105 @@
+import BatonCore
+import BatonHTTP
+import Crypto
+import Foundation
+
+/// `POST /v1/hooks/{name}` (SPEC §4): CI systems start a stored workflow, authenticated by
+/// the signature of the body instead of the bearer token.
+struct HooksAPI: Sendable {
+    let context: APIContext
+
+    /// Headers that carry a delivery id, by CI system; a repeated id is not a new run.
+    static let deliveryHeaders = ["X-GitHub-Delivery", "X-Gitlab-Event-UUID", "X-Baton-Delivery"]
+    static let eventHeaders = ["X-GitHub-Event", "X-Gitlab-Event", "X-Baton-Event"]
+
+    func receive(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        let name = parameters["name"] ?? ""
+        guard let workflow = try context.workflows.workflow(name: name), let secret = workflow.webhookSecret else {
+            throw APIError.notFound("no webhook \"\(name)\"")
+        }
+        guard WebhookSignature.verify(request: request, secret: secret) else {
+            return ProblemFactory.unauthenticated(
+                "missing or invalid signature: send X-Hub-Signature-256 or X-Baton-Signature-256 "
+                    + "(sha256=<hex HMAC-SHA256 of the body>) or X-Gitlab-Token")
+        }
+        if workflow.paused {
+            throw APIError.conflict("workflow \"\(name)\" is paused")
+        }
+        let deliveryID = Self.deliveryHeaders.lazy.compactMap { request.headers[$0] }.first { !$0.isEmpty }
+        let event = Self.eventHeaders.lazy.compactMap { request.headers[$0] }.first { !$0.isEmpty }
+        let key = "hook:\(name):\(deliveryID ?? "anonymous-" + RunID.generate())"
+        var spec = try SpecParser.parse(workflow.specJSON, format: .json, cores: context.cores, maxTasks: Int.max)
+        let runID = RunID.generate()
+        let payload = try PayloadFile.write(request.body, runID: runID, dataDirectory: context.dataDirectory)
+        // In the spec's env, so that a resumed run (after a restart) still has them.
+        spec.env["BATON_WEBHOOK_PAYLOAD"] = payload.path
+        if let event { spec.env["BATON_WEBHOOK_EVENT"] = event }
+        let specJSON = SpecEncoder.encode(spec)
+        let record = RunRecord(
+            id: runID, name: spec.name, workflow: name, trigger: .webhook(deliveryID: deliveryID, event: event),
+            createdAt: Date(), specJSON: specJSON, specHash: ContentDigest.hex(specJSON))
+        let tasks = spec.tasks.enumerated().map { TaskRecord(index: $0.offset, name: $0.element.name, group: $0.element.group) }
+        switch try context.workflows.insertKeyedRun(record, tasks: tasks, key: key, firedAt: nil) {
+        case .duplicate(let existing):
+            try? FileManager.default.removeItem(at: payload)
+            return RunsAPI.json(202, HookAnswer(runID: existing, duplicate: true))
+        case .inserted:
+            try context.notifications.enqueueNotifications(NotificationRecord.waiting(for: runID, spec: spec))
+            context.control.submit(record, spec: spec, tasks: nil, extraEnvironment: [:])
+            return RunsAPI.json(202, HookAnswer(runID: runID, duplicate: false))
+        }
+    }
+}
+
+/// `{"run_id", "duplicate"}`.
+struct HookAnswer: Encodable {
+    var runID: String
+    var duplicate: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case duplicate
+    }
+}
+
+/// Where a webhook's body is kept for its tasks (`BATON_WEBHOOK_PAYLOAD`).
+enum PayloadFile {
+    static func write(_ body: Data, runID: String, dataDirectory: URL) throws -> URL {
+        let directory = dataDirectory.appendingPathComponent("payloads")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appendingPathComponent("\(runID).json")
+        try body.write(to: url, options: .atomic)
+        return url
+    }
+}
+
+/// Signature checks of SPEC §4, all in constant time.
+enum WebhookSignature {
+    static func verify(request: HTTPRequest, secret: String) -> Bool {
+        let key = SymmetricKey(data: Data(secret.utf8))
+        for header in ["X-Baton-Signature-256", "X-Hub-Signature-256"] {
+            guard let value = request.headers[header] else { continue }
+            guard value.lowercased().hasPrefix("sha256="), let mac = hexBytes(value.dropFirst(7)) else { return false }
+            // swift-crypto compares authentication codes in constant time.
+            return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: request.body, using: key)
+        }
+        if let token = request.headers["X-Gitlab-Token"] {
+            return ConstantTime.equal(Array(token.utf8), Array(secret.utf8))
+        }
+        return false
+    }
+
+    static func hexBytes(_ text: Substring) -> [UInt8]? {
+        guard text.count == 64 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        return bytes
+    }
+}
