@@ -7,6 +7,9 @@ struct BatonCommand: ParsableCommand {
         commandName: "baton",
         abstract: "Baton: an HTTP scheduling service for task graphs.",
         version: "0.1.0",
-        subcommands: [ServeCommand.self, RunCommand.self, ValidateCommand.self]
+        subcommands: [
+            ServeCommand.self, RunCommand.self, ValidateCommand.self, SubmitCommand.self, StatusCommand.self,
+            CancelCommand.self, RetryCommand.self, LogsCommand.self,
+        ]
     )
 }

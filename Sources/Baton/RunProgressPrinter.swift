@@ -28,7 +28,10 @@ final class RunProgressPrinter: Sendable {
             for (_, task) in batch.tasks {
                 let now = Seen(status: task.status, attempt: task.attempt)
                 guard seen[task.index] != now else { continue }
+                let firstSight = seen[task.index] == nil
                 seen[task.index] = now
+                // A task not started yet is not news; a retry waiting is.
+                if firstSight && task.status == .pending { continue }
                 lines.append(line(for: task))
             }
         }

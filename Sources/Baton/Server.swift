@@ -41,8 +41,12 @@ struct Server {
         } catch {
             throw ServeError.setup("cannot start the executor: \(error)")
         }
-        let context = APIContext(
+        let ticker = CronTicker(store: store, control: executor, logger: logger)
+        runFinished.add { ticker.runFinished(runID: $0, status: $1) }
+        ticker.start()
+        var context = APIContext(
             store: store, control: executor, dataDirectory: directory, maxTasks: command.maxTasks, token: token)
+        context.workflowsChanged = { ticker.workflowsChanged() }
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(
                 host: address.host, port: address.port, maxBodyBytes: command.maxBodyBytes),
@@ -51,6 +55,7 @@ struct Server {
         do {
             bound = try server.start()
         } catch {
+            ticker.stop()
             executor.shutdown()
             throw ServeError.setup("cannot listen on \(command.listen): \(error)")
         }
@@ -68,6 +73,7 @@ struct Server {
         stopRequested.wait()
         logger.info("shutting down", metadata: ["signal": "\(trap.first ?? 0)"])
         server.stop()
+        ticker.stop()
         executor.shutdown()
         notifier.stop()
         try? store.close()

@@ -17,6 +17,9 @@ public struct APIContext: Sendable {
     public var cores: Int
     /// Bearer token required on `/v1` (nil: no authentication, loopback only).
     public var token: String?
+    /// Called after a stored workflow is created, replaced, deleted, paused or resumed, so
+    /// that the cron ticker re-plans at once.
+    public var workflowsChanged: @Sendable () -> Void = {}
 
     public init(
         store: any RunStore & WorkflowStore & NotificationStore, control: any RunControl, dataDirectory: URL, maxTasks: Int = 100_000,

@@ -16,6 +16,14 @@ public enum APIRoutes {
         router.add("GET", "/v1/runs/{id}/tasks/{task}/log", runs.log)
         router.add("GET", "/v1/runs/{id}/graph", runs.graph)
         router.add("POST", "/v1/hooks/{name}", HooksAPI(context: context).receive)
+        let workflows = WorkflowsAPI(context: context)
+        router.add("GET", "/v1/workflows", workflows.list)
+        router.add("PUT", "/v1/workflows/{name}", workflows.put)
+        router.add("GET", "/v1/workflows/{name}", workflows.get)
+        router.add("DELETE", "/v1/workflows/{name}", workflows.delete)
+        router.add("POST", "/v1/workflows/{name}/runs", workflows.runNow)
+        router.add("POST", "/v1/workflows/{name}/pause", workflows.pause)
+        router.add("POST", "/v1/workflows/{name}/resume", workflows.resume)
         return router
     }
 

@@ -32,7 +32,7 @@ import Yams
                 guard code.hasPrefix("4") || code.hasPrefix("5") else { continue }
                 let resolved = try document.resolve(response)
                 let content = try #require(resolved["content"]?.mapping, "\(operation) \(code) has no content")
-                let mediaTypes = content.keys.compactMap(\.string)
+                let mediaTypes = Array(content.keys.compactMap(\.string))
                 #expect(mediaTypes == ["application/problem+json"], "\(operation) \(code): \(mediaTypes)")
                 let schema = content["application/problem+json"]?["schema"]?["$ref"]?.string
                 #expect(schema == "#/components/schemas/Problem", "\(operation) \(code) schema: \(schema ?? "none")")
@@ -81,6 +81,8 @@ import Yams
 /// A `RunControl` that starts and cancels nothing: building the router needs one, and the
 /// route table does not depend on it.
 private struct InertRunControl: RunControl {
-    func submit(_ record: RunRecord, spec: WorkflowSpec, extraEnvironment: [String: String]) {}
+    func submit(
+        _ record: RunRecord, spec: WorkflowSpec, tasks: [TaskRecord]?, extraEnvironment: [String: String]
+    ) {}
     func cancel(runID: String) -> CancelResult { .notFound }
 }

@@ -161,7 +161,7 @@ import Testing
         return fresh
     }
 
-    @Test(arguments: 0..<6000)
+    @Test(arguments: 0..<500)
     func randomWorkloadsKeepEveryRule(seed: Int) {
         var rng = SeededGenerator(state: UInt64(seed) &* 7919 &+ 17)
         let workers = Int.random(in: 1...3, using: &rng)

@@ -118,6 +118,25 @@ private typealias Fx = EngineFixture
         #expect(h.runStatus() == .failed)
     }
 
+    @Test func timedOutTaskIsRetriedOnlyAfterItsHookExited() {
+        var h = EngineHarness()
+        h.add(
+            WorkflowSpec(
+                killGraceSeconds: 1,
+                tasks: [Fx.task("t", timeout: 5, onTimeout: .shell("hook"), retries: 1)]))
+        h.advance(to: 6)  // TERM at 5, KILL at 6, the hook starts
+        #expect(h.spawns(of: "t").map(\.isTimeoutHook) == [false, true])
+        h.advance(to: 8)
+        h.exit("t")  // the hook
+        let plans = h.spawns(of: "t")
+        #expect(plans.map(\.isTimeoutHook) == [false, true, false])
+        #expect(plans.map(\.attempt) == [1, 1, 2])
+        #expect(h.spawnTimes(of: "t") == [0, 6, 8])
+        h.exit("t")
+        #expect(h.status("t") == .succeeded)
+        #expect(h.runStatus() == .succeeded)
+    }
+
     @Test func onTimeoutHookIsNotRunForAnOrdinaryFailure() {
         var h = EngineHarness()
         h.add(WorkflowSpec(tasks: [Fx.task("t", timeout: 10, onTimeout: .shell("hook"))]))

@@ -1,0 +1,155 @@
+import BatonCore
+import Foundation
+import Logging
+
+/// The ticker thread's state: the waiting `overlap: queue` fires and parsed specs.
+///
+/// `@unchecked Sendable`: built before the thread starts and touched by the ticker thread
+/// alone afterwards (`CronTicker` only reads it from that thread).
+final class CronTickerLoop: @unchecked Sendable {
+    let store: any CronTicker.Store
+    let control: any RunControl
+    let logger: Logger
+    let cores: Int
+    let lateAfter: TimeInterval
+    /// Per workflow: the instant that waits for the active runs to end (never persisted).
+    private(set) var waiting: [String: Date] = [:]
+    /// Runs cancelled by `overlap: replace` that are still stopping: not cancelled twice
+    /// (a second cancel would also stop their `runalways` groups), no longer counted as active.
+    private var replaced: Set<String> = []
+    /// Per workflow: the spec JSON last parsed and its result.
+    private var specs: [String: (json: Data, spec: WorkflowSpec)] = [:]
+
+    init(store: any CronTicker.Store, control: any RunControl, logger: Logger, cores: Int, lateAfter: TimeInterval) {
+        self.store = store
+        self.control = control
+        self.logger = logger
+        self.cores = cores
+        self.lateAfter = lateAfter
+    }
+
+    var hasWaiting: Bool { !waiting.isEmpty }
+
+    /// Handles every due instant at `now`; returns when to look again (nil: nothing is
+    /// scheduled).
+    func tick(now: Date) -> Date? {
+        let workflows: [WorkflowRecord]
+        do {
+            workflows = try store.workflows()
+        } catch {
+            logger.error("cron: cannot read the workflows", metadata: ["error": "\(error)"])
+            return now.addingTimeInterval(1)
+        }
+        let names = Set(workflows.map(\.name))
+        waiting = waiting.filter { names.contains($0.key) }
+        specs = specs.filter { names.contains($0.key) }
+        var active: [String: [String]]?
+        var next: Date?
+        for workflow in workflows {
+            guard let schedule = workflow.schedule, CronPlanner.isScheduled(workflow) else {
+                waiting[workflow.name] = nil
+                continue
+            }
+            let held = waiting[workflow.name]
+            let floor = CronPlanner.floor(of: workflow, waiting: held)
+            let due = CronPlanner.due(schedule, after: floor, now: now, lateAfter: lateAfter)
+            if !due.isEmpty || held != nil {
+                if active == nil { active = activeRuns() }
+                let plan = CronPlanner.decide(
+                    due, schedule: schedule, activeRuns: active?[workflow.name] ?? [], waiting: held)
+                waiting[workflow.name] = plan.waiting
+                for decision in plan.decisions { carryOut(decision, workflow: workflow, now: now) }
+            }
+            if let wake = CronPlanner.nextWake(workflow, now: now, waiting: waiting[workflow.name]) {
+                next = min(next ?? wake, wake)
+            }
+        }
+        return next
+    }
+
+    /// Queued and running runs by workflow, less those being replaced: one query, on the
+    /// status index.
+    private func activeRuns() -> [String: [String]] {
+        do {
+            var byWorkflow: [String: [String]] = [:]
+            var stillStopping: Set<String> = []
+            for run in try store.unfinishedRuns() {
+                guard let workflow = run.workflow else { continue }
+                if replaced.contains(run.id) {
+                    stillStopping.insert(run.id)
+                } else {
+                    byWorkflow[workflow, default: []].append(run.id)
+                }
+            }
+            replaced = stillStopping
+            return byWorkflow
+        } catch {
+            logger.error("cron: cannot read the active runs", metadata: ["error": "\(error)"])
+            return [:]
+        }
+    }
+
+    private func carryOut(_ decision: CronDecision, workflow: WorkflowRecord, now: Date) {
+        do {
+            switch decision {
+            case .fire(let instant):
+                try fire(workflow, at: instant)
+            case .skip(let instant):
+                try store.markFired(name: workflow.name, at: instant)
+                logger.info(
+                    "cron: instant skipped",
+                    metadata: ["workflow": "\(workflow.name)", "scheduled_at": "\(Timestamp.format(instant))"])
+            case .queue(let instant):
+                logger.info(
+                    "cron: fire waits for the active run",
+                    metadata: ["workflow": "\(workflow.name)", "scheduled_at": "\(Timestamp.format(instant))"])
+            case .replace(let instant, let runIDs):
+                for runID in runIDs {
+                    _ = control.cancel(runID: runID)
+                    replaced.insert(runID)
+                    logger.info("cron: run replaced", metadata: ["workflow": "\(workflow.name)", "run": "\(runID)"])
+                }
+                try fire(workflow, at: instant)
+            }
+        } catch {
+            logger.error(
+                "cron: fire failed", metadata: ["workflow": "\(workflow.name)", "error": "\(error)"])
+        }
+    }
+
+    /// Inserts the run of `instant` under its unique key (moving the watermark), then
+    /// starts it. A key already present means the instant was fired before: nothing runs.
+    private func fire(_ workflow: WorkflowRecord, at instant: Date) throws {
+        let spec = try self.spec(of: workflow)
+        let run = NewRun(spec: spec, workflow: workflow.name, trigger: .cron(scheduledAt: instant), now: Date())
+        let key = CronPlanner.runKey(workflow: workflow.name, instant: instant)
+        switch try store.insertKeyedRun(run.record, tasks: run.tasks, key: key, firedAt: instant) {
+        case .duplicate(let existing):
+            // Its insert moved the watermark already; this only guards against re-planning it.
+            try store.markFired(name: workflow.name, at: instant)
+            logger.info("cron: instant already fired", metadata: ["workflow": "\(workflow.name)", "run": "\(existing)"])
+        case .inserted:
+            do {
+                try store.enqueueNotifications(NotificationRecord.waiting(for: run.record.id, spec: spec))
+            } catch {
+                logger.error("cron: cannot queue notifications", metadata: ["run": "\(run.record.id)", "error": "\(error)"])
+            }
+            control.submit(run.record, spec: spec, tasks: nil, extraEnvironment: [:])
+            if waiting[workflow.name] == instant { waiting[workflow.name] = nil }
+            logger.info(
+                "cron: fired",
+                metadata: [
+                    "workflow": "\(workflow.name)", "run": "\(run.record.id)",
+                    "scheduled_at": "\(Timestamp.format(instant))",
+                    "lag_ms": "\(Int((run.record.createdAt.timeIntervalSince(instant) * 1000).rounded()))",
+                ])
+        }
+    }
+
+    private func spec(of workflow: WorkflowRecord) throws -> WorkflowSpec {
+        if let cached = specs[workflow.name], cached.json == workflow.specJSON { return cached.spec }
+        let spec = try SpecParser.parse(workflow.specJSON, format: .json, cores: cores, maxTasks: Int.max)
+        specs[workflow.name] = (workflow.specJSON, spec)
+        return spec
+    }
+}
