@@ -23,7 +23,7 @@ RUN swift build -c release --product baton --static-swift-stdlib \
 FROM debian:bookworm-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libmicrohttpd12 libsqlite3-0 libcurl4 libstdc++6 ca-certificates tzdata curl \
+        libmicrohttpd12 libsqlite3-0 libcurl4 libstdc++6 ca-certificates tzdata curl tini \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --create-home --home-dir /home/baton baton \
     && mkdir -p /data && chown baton:baton /data
@@ -34,5 +34,6 @@ VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
     CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
-ENTRYPOINT ["/usr/local/bin/baton"]
+# tini as PID 1 reaps the orphans of killed task groups (Baton reaps its own children).
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/baton"]
 CMD ["serve", "--listen", "0.0.0.0:8080", "--data-dir", "/data"]

@@ -29,6 +29,8 @@ struct JSONReader {
 
     let bytes: UnsafeBufferPointer<UInt8>
     var position = 0
+    /// Keys already read, by fingerprint (see `readKey`).
+    var keyTable = [Key?](repeating: nil, count: 256)
 
     init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -81,21 +83,22 @@ struct JSONReader {
         try checkDepth(depth)
         position += 1
         var members: [SpecMember] = []
-        // Small maps (every task) are checked for duplicate keys by a scan; a set is only
-        // worth building for large ones (a big `env`).
-        var keys: Set<String>?
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             position += 1
             return .object(members)
         }
+        // Duplicate keys: small maps (every task) compare fingerprints; a set of keys is
+        // only worth building for large ones (a big `env`), where a scan would be quadratic.
+        var fingerprints: [UInt64] = []
+        var keys: Set<String>?
         while true {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else {
                 throw Failure(offset: position, message: "\(unexpected()), expected a string key")
             }
             let keyOffset = position
-            let key = try readString()
+            let key = try readKey()
             skipWhitespace()
             guard peek() == UInt8(ascii: ":") else {
                 throw Failure(offset: position, message: "\(unexpected()), expected ':' after a key")
@@ -103,19 +106,20 @@ struct JSONReader {
             position += 1
             skipWhitespace()
             let value = try readValue(depth: depth)
-            if members.count >= 16, keys == nil {
-                keys = Set(members.map(\.key))
-            }
             let duplicate: Bool
-            if keys != nil {
-                duplicate = !keys!.insert(key).inserted
+            if members.count < 32 {
+                duplicate = fingerprints.indices.contains {
+                    fingerprints[$0] == key.fingerprint && members[$0].key == key.text
+                }
+                fingerprints.append(key.fingerprint)
             } else {
-                duplicate = members.contains { $0.key == key }
+                if keys == nil { keys = Set(members.map(\.key)) }
+                duplicate = !keys!.insert(key.text).inserted
             }
             if duplicate {
-                throw Failure(offset: keyOffset, message: "duplicate key \(SpecValue.jsonQuoted(key))")
+                throw Failure(offset: keyOffset, message: "duplicate key \(SpecValue.jsonQuoted(key.text))")
             }
-            members.append(SpecMember(key, value))
+            members.append(SpecMember(key.text, value))
             skipWhitespace()
             switch peek() {
             case UInt8(ascii: ","):
