@@ -57,7 +57,8 @@ final class RunProgressPrinter: Sendable {
         let word = task.status.rawValue
         if fancy {
             let (symbol, colour) = Self.style(task.status)
-            return "\u{1B}[2m\(clock)\u{1B}[0m \(colour)\(symbol) \(word.padding(toLength: 9, withPad: " ", startingAt: 0))\u{1B}[0m \(task.name)  \u{1B}[2m\(detail)\u{1B}[0m"
+            return
+                "\u{1B}[2m\(clock)\u{1B}[0m \(colour)\(symbol) \(word.padding(toLength: 9, withPad: " ", startingAt: 0))\u{1B}[0m \(task.name)  \u{1B}[2m\(detail)\u{1B}[0m"
         }
         return "\(clock) \(word.padding(toLength: 9, withPad: " ", startingAt: 0)) \(task.name)"
             + (detail.isEmpty ? "" : " (\(detail))")

@@ -30,7 +30,10 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Size of the worker pool (default: the number of cores).")
     var workers: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "File holding the API token (else BATON_TOKEN). Every /v1 request then needs 'Authorization: Bearer <token>'.")
+    @Option(
+        help:
+            "File holding the API token (else BATON_TOKEN). Every /v1 request then needs 'Authorization: Bearer <token>'."
+    )
     var tokenFile: String?
 
     @Flag(help: "Allow listening on a non-loopback address without a token.")

@@ -17,7 +17,8 @@ struct Server {
         let token = try loadToken()
         if token == nil && !address.isLoopback && !command.insecureNoAuth {
             throw ServeError.setup(
-                "refusing to listen on \(address.host) without a token: set BATON_TOKEN or --token-file (or pass --insecure-no-auth)")
+                "refusing to listen on \(address.host) without a token: set BATON_TOKEN or --token-file (or pass --insecure-no-auth)"
+            )
         }
         let directory = URL(fileURLWithPath: command.dataDir)
         let store: SQLiteRunStore

@@ -6,7 +6,8 @@ struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check a workflow spec (native JSON/YAML or the original YAML format).",
-        discussion: "Prints each error on its own line as FILE: PATH: MESSAGE on stderr. Exit codes: 0 valid, 1 invalid.")
+        discussion:
+            "Prints each error on its own line as FILE: PATH: MESSAGE on stderr. Exit codes: 0 valid, 1 invalid.")
 
     @Argument(help: "The spec file (.json, .yaml, .yml).")
     var file: String

@@ -22,7 +22,8 @@ public struct APIContext: Sendable {
     public var workflowsChanged: @Sendable () -> Void = {}
 
     public init(
-        store: any RunStore & WorkflowStore & NotificationStore, control: any RunControl, dataDirectory: URL, maxTasks: Int = 100_000,
+        store: any RunStore & WorkflowStore & NotificationStore, control: any RunControl, dataDirectory: URL,
+        maxTasks: Int = 100_000,
         cores: Int = ProcessInfo.processInfo.activeProcessorCount, token: String? = nil
     ) {
         self.store = store

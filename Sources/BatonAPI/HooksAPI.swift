@@ -38,7 +38,9 @@ struct HooksAPI: Sendable {
         let record = RunRecord(
             id: runID, name: spec.name, workflow: name, trigger: .webhook(deliveryID: deliveryID, event: event),
             createdAt: Date(), specJSON: specJSON, specHash: ContentDigest.hex(specJSON))
-        let tasks = spec.tasks.enumerated().map { TaskRecord(index: $0.offset, name: $0.element.name, group: $0.element.group) }
+        let tasks = spec.tasks.enumerated().map {
+            TaskRecord(index: $0.offset, name: $0.element.name, group: $0.element.group)
+        }
         switch try context.workflows.insertKeyedRun(record, tasks: tasks, key: key, firedAt: nil) {
         case .duplicate(let existing):
             try? FileManager.default.removeItem(at: payload)

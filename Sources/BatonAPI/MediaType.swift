@@ -7,9 +7,10 @@ enum MediaType {
     /// The spec format of a Content-Type header, or nil when it is not accepted.
     static func specFormat(_ header: String?) -> SpecFormat? {
         guard let header else { return nil }
-        let essence = header.split(separator: ";", maxSplits: 1).first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        } ?? ""
+        let essence =
+            header.split(separator: ";", maxSplits: 1).first.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            } ?? ""
         switch essence {
         case "application/json": return .json
         case "application/yaml", "text/yaml", "application/x-yaml", "text/x-yaml": return .yaml

@@ -15,7 +15,8 @@ extension RunsAPI {
         if let text = request.query["offset"] {
             guard let value = Int(text), value >= 0 else {
                 throw APIError.badRequest(
-                    "invalid offset", [ProblemField(path: "offset", message: "must be a non-negative integer, not \"\(text)\"")])
+                    "invalid offset",
+                    [ProblemField(path: "offset", message: "must be a non-negative integer, not \"\(text)\"")])
             }
             offset = value
         }
@@ -23,7 +24,8 @@ extension RunsAPI {
         if let text = request.query["attempt"] {
             guard let value = Int(text), value >= 1 else {
                 throw APIError.badRequest(
-                    "invalid attempt", [ProblemField(path: "attempt", message: "must be an integer ≥ 1, not \"\(text)\"")])
+                    "invalid attempt",
+                    [ProblemField(path: "attempt", message: "must be an integer ≥ 1, not \"\(text)\"")])
             }
             guard value <= task.attempt else {
                 throw APIError.notFound("task \"\(name)\" has made \(task.attempt) attempt(s); no attempt \(value)")

@@ -19,14 +19,16 @@ extension RunsAPI {
             if let limit = Int(text), (1...1000).contains(limit) {
                 query.limit = limit
             } else {
-                problems.append(ProblemField(path: "limit", message: "must be an integer from 1 to 1000, not \"\(text)\""))
+                problems.append(
+                    ProblemField(path: "limit", message: "must be an integer from 1 to 1000, not \"\(text)\""))
             }
         }
         if let name = request.query["name"] { query.name = name }
         if let workflow = request.query["workflow"] { query.workflow = workflow }
         if let cursor = request.query["cursor"], !cursor.isEmpty { query.cursor = cursor }
         guard problems.isEmpty else {
-            throw APIError.badRequest("invalid query: " + problems.map { "\($0.path) \($0.message)" }.joined(separator: "; "), problems)
+            throw APIError.badRequest(
+                "invalid query: " + problems.map { "\($0.path) \($0.message)" }.joined(separator: "; "), problems)
         }
         let page: RunPage
         do {

@@ -8,7 +8,8 @@ extension RunsAPI {
     func retry(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         let original = try loadRun(parameters)
         guard original.status.isTerminal else {
-            throw APIError.conflict("run \(original.id) is still \(original.status.rawValue); retry it once it has ended")
+            throw APIError.conflict(
+                "run \(original.id) is still \(original.status.rawValue); retry it once it has ended")
         }
         let spec = try SpecParser.parse(original.specJSON, format: .json, cores: context.cores, maxTasks: Int.max)
         let tasks = RetryPlan.initialTasks(

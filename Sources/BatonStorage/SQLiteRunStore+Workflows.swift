@@ -7,7 +7,8 @@ extension SQLiteRunStore: WorkflowStore {
     public func upsertWorkflow(_ workflow: WorkflowRecord) throws -> Bool {
         let schedule = try workflow.schedule.map(ScheduleCoding.encode)
         return try pool.write { db in
-            let existed = try Int.fetchOne(db, sql: "SELECT 1 FROM workflows WHERE name = ?", arguments: [workflow.name]) != nil
+            let existed =
+                try Int.fetchOne(db, sql: "SELECT 1 FROM workflows WHERE name = ?", arguments: [workflow.name]) != nil
             try db.execute(
                 sql: """
                     INSERT INTO workflows (name, spec_json, schedule_json, webhook_secret, paused, created_at, updated_at)
@@ -33,7 +34,8 @@ extension SQLiteRunStore: WorkflowStore {
 
     public func workflows() throws -> [WorkflowRecord] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.workflowColumns) FROM workflows ORDER BY name").map(Self.decodeWorkflow)
+            try Row.fetchAll(db, sql: "SELECT \(Self.workflowColumns) FROM workflows ORDER BY name").map(
+                Self.decodeWorkflow)
         }
     }
 
@@ -63,19 +65,21 @@ extension SQLiteRunStore: WorkflowStore {
         }
         if let existing { return .duplicate(existingRunID: existing) }
         do {
-            try insertRun(run, tasks: tasks, alsoInTransaction: { db in
-                try db.execute(sql: "UPDATE runs SET run_key = ? WHERE id = ?", arguments: [key, run.id])
-                if let workflow = run.workflow {
-                    try db.execute(
-                        sql: """
-                            UPDATE workflows SET last_run_id = ?,
-                                last_fired_at = CASE WHEN ? IS NULL THEN last_fired_at
-                                    ELSE MAX(COALESCE(last_fired_at, 0), ?) END
-                            WHERE name = ?
-                            """,
-                        arguments: [run.id, StoredDate.seconds(firedAt), StoredDate.seconds(firedAt), workflow])
-                }
-            })
+            try insertRun(
+                run, tasks: tasks,
+                alsoInTransaction: { db in
+                    try db.execute(sql: "UPDATE runs SET run_key = ? WHERE id = ?", arguments: [key, run.id])
+                    if let workflow = run.workflow {
+                        try db.execute(
+                            sql: """
+                                UPDATE workflows SET last_run_id = ?,
+                                    last_fired_at = CASE WHEN ? IS NULL THEN last_fired_at
+                                        ELSE MAX(COALESCE(last_fired_at, 0), ?) END
+                                WHERE name = ?
+                                """,
+                            arguments: [run.id, StoredDate.seconds(firedAt), StoredDate.seconds(firedAt), workflow])
+                    }
+                })
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             // Lost a race with another insert of the same key: report the winner.
             let winner: String? = try pool.read { db in

@@ -49,7 +49,9 @@ struct APIClient {
         _ method: String, _ path: String, body: Data? = nil, contentType: String? = nil,
         headers extra: [String: String] = [:]
     ) throws -> Answer {
-        guard let url = URL(string: base.absoluteString + path) else { throw ClientFailure.usage("invalid path \(path)") }
+        guard let url = URL(string: base.absoluteString + path) else {
+            throw ClientFailure.usage("invalid path \(path)")
+        }
         var request = URLRequest(url: url, timeoutInterval: 30)
         request.httpMethod = method
         request.httpBody = body
@@ -104,7 +106,9 @@ enum ProblemText {
         }
         var text = (object["detail"] as? String) ?? (object["title"] as? String) ?? "error"
         if let errors = object["errors"] as? [[String: Any]], !errors.isEmpty {
-            text += "\n" + errors.map { "  \($0["path"] as? String ?? ""): \($0["message"] as? String ?? "")" }
+            text +=
+                "\n"
+                + errors.map { "  \($0["path"] as? String ?? ""): \($0["message"] as? String ?? "")" }
                 .joined(separator: "\n")
         }
         return text

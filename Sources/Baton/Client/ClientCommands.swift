@@ -44,7 +44,8 @@ struct SubmitCommand: ParsableCommand {
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Show a run, or list the latest runs.",
-        discussion: "With RUN, exits like `baton run` would for its status (0 succeeded, 1 failed, 3, 4; 9 still running).")
+        discussion:
+            "With RUN, exits like `baton run` would for its status (0 succeeded, 1 failed, 3, 4; 9 still running).")
 
     @OptionGroup var options: ServerOptions
     @Argument(help: ArgumentHelp("A run id.", valueName: "run")) var runID: String?
@@ -60,7 +61,9 @@ struct StatusCommand: ParsableCommand {
                     Console.out(try ClientOutput.json(list.runs))
                 } else {
                     for summary in list.runs {
-                        Console.out("\(summary.id)  \(summary.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))  \(summary.createdAt)  \(summary.name)")
+                        Console.out(
+                            "\(summary.id)  \(summary.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))  \(summary.createdAt)  \(summary.name)"
+                        )
                     }
                 }
                 return
@@ -124,7 +127,8 @@ struct LogsCommand: ParsableCommand {
             let client = try options.client()
             var offset = 0
             while true {
-                var path = "/v1/runs/\(PathEscape.segment(runID))/tasks/\(PathEscape.segment(task))/log?offset=\(offset)"
+                var path =
+                    "/v1/runs/\(PathEscape.segment(runID))/tasks/\(PathEscape.segment(task))/log?offset=\(offset)"
                 if let attempt { path += "&attempt=\(attempt)" }
                 let answer = try client.send("GET", path)
                 try APIClient.check(answer)

@@ -53,7 +53,8 @@ enum ClientOutput {
         let run = RunRecord(
             id: document.id, name: document.name, workflow: document.workflow, status: document.status,
             trigger: document.trigger, createdAt: Timestamp.parse(document.createdAt) ?? Date(),
-            startedAt: document.startedAt.flatMap(Timestamp.parse), finishedAt: document.finishedAt.flatMap(Timestamp.parse),
+            startedAt: document.startedAt.flatMap(Timestamp.parse),
+            finishedAt: document.finishedAt.flatMap(Timestamp.parse),
             specJSON: Data(), specHash: "")
         let tasks = (document.tasks ?? []).enumerated().map { record(index: $0.offset, $0.element) }
         return RunTable.render(run: run, tasks: tasks)

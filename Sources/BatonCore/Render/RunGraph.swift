@@ -3,7 +3,10 @@
 /// dependency edges solid and sequential-order edges dashed.
 public enum RunGraph {
     public static func dot(spec: WorkflowSpec, tasks: [TaskRecord]) -> String {
-        var lines = ["digraph \(quote(spec.name)) {", "  rankdir=LR;", "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];"]
+        var lines = [
+            "digraph \(quote(spec.name)) {", "  rankdir=LR;",
+            "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];",
+        ]
         let statusOf = Dictionary(tasks.map { ($0.index, $0.status) }, uniquingKeysWith: { first, _ in first })
         func node(_ index: Int) -> String {
             let task = spec.tasks[index]
@@ -11,7 +14,8 @@ public enum RunGraph {
             var label = task.name
             if task.critical { label += " ⚠" }
             if task.forever { label += " ∞" }
-            return "\(quote("t\(index)")) [label=\(quote(label)), fillcolor=\(quote(colour(status))), tooltip=\(quote(status.rawValue))];"
+            return
+                "\(quote("t\(index)")) [label=\(quote(label)), fillcolor=\(quote(colour(status))), tooltip=\(quote(status.rawValue))];"
         }
         for (groupIndex, group) in spec.groups.enumerated() {
             lines.append("  subgraph \(quote("cluster_\(groupIndex)")) {")

@@ -1,11 +1,25 @@
 /// Decoding of one native task (SPEC §1 Task). This runs once per task, so it builds no
 /// strings unless something is wrong.
 extension SpecDecoder {
-    static let taskKeys = [
-        "name", "command", "group", "depends_on", "trigger", "timeout_seconds", "on_timeout", "retries",
-        "retry_exit_codes", "retry_delay_seconds", "retry_backoff", "retry_max_delay_seconds", "critical",
-        "forever", "restartable", "env", "cwd",
-    ]
+    /// The keys of a native task.
+    enum TaskKey: String, CaseIterable {
+        case name, command, group
+        case dependsOn = "depends_on"
+        case trigger
+        case timeoutSeconds = "timeout_seconds"
+        case onTimeout = "on_timeout"
+        case retries
+        case retryExitCodes = "retry_exit_codes"
+        case retryDelaySeconds = "retry_delay_seconds"
+        case retryBackoff = "retry_backoff"
+        case retryMaxDelaySeconds = "retry_max_delay_seconds"
+        case critical, forever, restartable, env, cwd
+
+        /// One hash per member instead of a chain of string comparisons.
+        static let byName = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
+    }
+
+    static let taskKeys = TaskKey.allCases.map(\.rawValue)
 
     /// The task at `tasks[index]`, and whether its name could be read.
     mutating func decodeTask(_ value: SpecValue, index: Int) -> (TaskSpec, named: Bool) {
@@ -18,63 +32,54 @@ extension SpecDecoder {
         var hasCommand = false
         for member in members {
             let value = member.value
-            // `key: null` (in YAML, a key with nothing after it) means "not given", except
-            // for the required keys, whose decoders report it.
-            if value.isNull, member.key != "name", member.key != "command", Self.taskKeys.contains(member.key) {
+            guard let key = TaskKey.byName[member.key] else {
+                unknownKey(member.key, in: path(), known: Self.taskKeys)
                 continue
             }
-            switch member.key {
-            case "name":
+            // `key: null` (in YAML, a key with nothing after it) means "not given", except
+            // for the required keys, whose decoders report it.
+            if value.isNull, key != .name, key != .command { continue }
+            func keyPath() -> SpecPath { path().key(member.key) }
+            switch key {
+            case .name:
                 hasName = true
-                if let name = string(value, at: path().key("name")) {
+                if let name = string(value, at: keyPath()) {
                     task.name = name
                     named = true
                 }
-            case "command":
+            case .command:
                 hasCommand = true
-                if let command = command(value, at: path().key("command")) { task.command = command }
-            case "group":
-                task.group = string(value, at: path().key("group"))
-            case "depends_on":
-                if let names = stringList(value, at: path().key("depends_on")) { task.dependsOn = names }
-            case "trigger":
-                if let trigger = choice(value, at: path().key("trigger"), among: DependencyTrigger.allCases) {
-                    task.trigger = trigger
-                }
-            case "timeout_seconds":
-                if let seconds = number(value, at: path().key("timeout_seconds")) { task.timeoutSeconds = seconds }
-            case "on_timeout":
-                task.onTimeout = command(value, at: path().key("on_timeout"))
-            case "retries":
-                if let retries = int(value, at: path().key("retries")) { task.retries = retries }
-            case "retry_exit_codes":
-                if let codes = decodeExitCodes(value, at: path().key("retry_exit_codes")) {
-                    task.retryExitCodes = codes
-                }
-            case "retry_delay_seconds":
-                if let seconds = number(value, at: path().key("retry_delay_seconds")) {
-                    task.retryDelaySeconds = seconds
-                }
-            case "retry_backoff":
-                if let backoff = choice(value, at: path().key("retry_backoff"), among: RetryBackoff.allCases) {
-                    task.retryBackoff = backoff
-                }
-            case "retry_max_delay_seconds":
-                if let seconds = number(value, at: path().key("retry_max_delay_seconds")) {
-                    task.retryMaxDelaySeconds = seconds
-                }
-            case "critical":
-                if let flag = bool(value, at: path().key("critical")) { task.critical = flag }
-            case "forever":
-                if let flag = bool(value, at: path().key("forever")) { task.forever = flag }
-            case "restartable":
-                if let flag = bool(value, at: path().key("restartable")) { task.restartable = flag }
-            case "env":
-                if let env = stringMap(value, at: path().key("env")) { task.env = env }
-            case "cwd":
-                task.cwd = string(value, at: path().key("cwd"))
-            default:
-                unknownKey(member.key, in: path(), known: Self.taskKeys)
+                if let command = command(value, at: keyPath()) { task.command = command }
+            case .group:
+                task.group = string(value, at: keyPath())
+            case .dependsOn:
+                if let names = stringList(value, at: keyPath()) { task.dependsOn = names }
+            case .trigger:
+                if let trigger = choice(value, at: keyPath(), among: DependencyTrigger.allCases) { task.trigger = trigger }
+            case .timeoutSeconds:
+                if let seconds = number(value, at: keyPath()) { task.timeoutSeconds = seconds }
+            case .onTimeout:
+                task.onTimeout = command(value, at: keyPath())
+            case .retries:
+                if let retries = int(value, at: keyPath()) { task.retries = retries }
+            case .retryExitCodes:
+                if let codes = decodeExitCodes(value, at: keyPath()) { task.retryExitCodes = codes }
+            case .retryDelaySeconds:
+                if let seconds = number(value, at: keyPath()) { task.retryDelaySeconds = seconds }
+            case .retryBackoff:
+                if let backoff = choice(value, at: keyPath(), among: RetryBackoff.allCases) { task.retryBackoff = backoff }
+            case .retryMaxDelaySeconds:
+                if let seconds = number(value, at: keyPath()) { task.retryMaxDelaySeconds = seconds }
+            case .critical:
+                if let flag = bool(value, at: keyPath()) { task.critical = flag }
+            case .forever:
+                if let flag = bool(value, at: keyPath()) { task.forever = flag }
+            case .restartable:
+                if let flag = bool(value, at: keyPath()) { task.restartable = flag }
+            case .env:
+                if let env = stringMap(value, at: keyPath()) { task.env = env }
+            case .cwd:
+                task.cwd = string(value, at: keyPath())
             }
         }
         if !hasName { fail(path().key("name"), "is required") }

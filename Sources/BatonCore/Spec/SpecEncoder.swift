@@ -10,56 +10,57 @@ public enum SpecEncoder {
         value(of: spec).jsonData()
     }
 
+    // Members are listed in key order, which the writer then need not sort.
     static func value(of spec: WorkflowSpec) -> SpecValue {
         .object([
-            SpecMember("name", .string(spec.name)),
-            SpecMember("mode", .string(spec.mode.rawValue)),
-            SpecMember("max_parallel", spec.maxParallel.map(SpecValue.int) ?? .null),
-            SpecMember("timeout_seconds", spec.timeoutSeconds.map(SpecValue.double) ?? .null),
-            SpecMember("kill_grace_seconds", .double(spec.killGraceSeconds)),
             SpecMember("env", value(of: spec.env)),
             SpecMember("groups", .array(spec.groups.map(value(of:)))),
-            SpecMember("tasks", .array(spec.tasks.map(value(of:)))),
+            SpecMember("kill_grace_seconds", .double(spec.killGraceSeconds)),
+            SpecMember("max_parallel", spec.maxParallel.map(SpecValue.int) ?? .null),
+            SpecMember("mode", .string(spec.mode.rawValue)),
+            SpecMember("name", .string(spec.name)),
             SpecMember("notify", .array(spec.notify.map(value(of:)))),
+            SpecMember("tasks", .array(spec.tasks.map(value(of:)))),
+            SpecMember("timeout_seconds", spec.timeoutSeconds.map(SpecValue.double) ?? .null),
         ])
     }
 
     private static func value(of group: GroupSpec) -> SpecValue {
         .object([
+            SpecMember("max_parallel", group.maxParallel.map(SpecValue.int) ?? .null),
+            SpecMember("mode", group.mode.map { .string($0.rawValue) } ?? .null),
             SpecMember("name", .string(group.name)),
             SpecMember("strategy", .string(group.strategy.rawValue)),
-            SpecMember("mode", group.mode.map { .string($0.rawValue) } ?? .null),
-            SpecMember("max_parallel", group.maxParallel.map(SpecValue.int) ?? .null),
         ])
     }
 
     private static func value(of task: TaskSpec) -> SpecValue {
         .object([
-            SpecMember("name", .string(task.name)),
             SpecMember("command", value(of: task.command)),
-            SpecMember("group", task.group.map(SpecValue.string) ?? .null),
-            SpecMember("depends_on", .array(task.dependsOn.map(SpecValue.string))),
-            SpecMember("trigger", .string(task.trigger.rawValue)),
-            SpecMember("timeout_seconds", .double(task.timeoutSeconds)),
-            SpecMember("on_timeout", task.onTimeout.map(value(of:)) ?? .null),
-            SpecMember("retries", .int(task.retries)),
-            SpecMember("retry_exit_codes", .array(task.retryExitCodes.map { .int(Int($0)) })),
-            SpecMember("retry_delay_seconds", .double(task.retryDelaySeconds)),
-            SpecMember("retry_backoff", .string(task.retryBackoff.rawValue)),
-            SpecMember("retry_max_delay_seconds", .double(task.retryMaxDelaySeconds)),
             SpecMember("critical", .bool(task.critical)),
-            SpecMember("forever", .bool(task.forever)),
-            SpecMember("restartable", .bool(task.restartable)),
-            SpecMember("env", value(of: task.env)),
             SpecMember("cwd", task.cwd.map(SpecValue.string) ?? .null),
+            SpecMember("depends_on", .array(task.dependsOn.map(SpecValue.string))),
+            SpecMember("env", value(of: task.env)),
+            SpecMember("forever", .bool(task.forever)),
+            SpecMember("group", task.group.map(SpecValue.string) ?? .null),
+            SpecMember("name", .string(task.name)),
+            SpecMember("on_timeout", task.onTimeout.map(value(of:)) ?? .null),
+            SpecMember("restartable", .bool(task.restartable)),
+            SpecMember("retries", .int(task.retries)),
+            SpecMember("retry_backoff", .string(task.retryBackoff.rawValue)),
+            SpecMember("retry_delay_seconds", .double(task.retryDelaySeconds)),
+            SpecMember("retry_exit_codes", .array(task.retryExitCodes.map { .int(Int($0)) })),
+            SpecMember("retry_max_delay_seconds", .double(task.retryMaxDelaySeconds)),
+            SpecMember("timeout_seconds", .double(task.timeoutSeconds)),
+            SpecMember("trigger", .string(task.trigger.rawValue)),
         ])
     }
 
     private static func value(of notify: NotifySpec) -> SpecValue {
         .object([
-            SpecMember("url", .string(notify.url)),
             SpecMember("on", .array(notify.on.map { .string($0.rawValue) })),
             SpecMember("secret", notify.secret.map(SpecValue.string) ?? .null),
+            SpecMember("url", .string(notify.url)),
         ])
     }
 

@@ -6,8 +6,9 @@ extension SpecChecker {
         let groupIndex = indexGroups()
         let taskIndex = indexTasks()
         var taskGroup = [Int](repeating: -1, count: spec.tasks.count)
-        for (index, task) in spec.tasks.enumerated() {
-            guard let name = task.group else { continue }
+        // Loops read single fields by index: copying whole tasks costs as much as the checks.
+        for index in spec.tasks.indices {
+            guard let name = spec.tasks[index].group else { continue }
             if let group = groupIndex[name] {
                 taskGroup[index] = group
             } else {
@@ -40,12 +41,14 @@ extension SpecChecker {
     private func indexTasks() -> [String: Int] {
         var index: [String: Int] = [:]
         index.reserveCapacity(spec.tasks.count)
-        for (position, task) in spec.tasks.enumerated() where !decoded.unnamedTasks.contains(position) {
-            if let first = index.updateValue(position, forKey: task.name) {
-                index[task.name] = first  // the first task keeps the name
+        let checkAll = decoded.unnamedTasks.isEmpty
+        for position in spec.tasks.indices where checkAll || !decoded.unnamedTasks.contains(position) {
+            let name = spec.tasks[position].name
+            if let first = index.updateValue(position, forKey: name) {
+                index[name] = first  // the first task keeps the name
                 fail(
                     taskPath(position).key(keys.taskName),
-                    "duplicate task name \(SpecValue.jsonQuoted(task.name)) (first used by \(taskPath(first)))")
+                    "duplicate task name \(SpecValue.jsonQuoted(name)) (first used by \(taskPath(first)))")
             }
         }
         return index
@@ -57,19 +60,18 @@ extension SpecChecker {
         var graph = SpecGraph()
         graph.reserve(nodes: spec.tasks.count, edges: spec.tasks.reduce(0) { $0 + $1.dependsOn.count })
         var orderProblems = false
-        for (index, task) in spec.tasks.enumerated() {
-            let names = task.dependsOn
+        for index in spec.tasks.indices {
+            let names = spec.tasks[index].dependsOn
             var seen: Set<String>? = names.count > 8 ? Set(minimumCapacity: names.count) : nil
             for (slot, name) in names.enumerated() {
                 func path() -> SpecPath { taskPath(index).key("depends_on").index(slot) }
-                let quoted = { SpecValue.jsonQuoted(name) }
                 let duplicate = seen != nil ? !seen!.insert(name).inserted : names[..<slot].contains(name)
                 if duplicate {
-                    fail(path(), "duplicate dependency \(quoted())")
+                    fail(path(), "duplicate dependency \(SpecValue.jsonQuoted(name))")
                     continue
                 }
                 guard let target = taskIndex[name] else {
-                    fail(path(), "unknown task \(quoted())")
+                    fail(path(), "unknown task \(SpecValue.jsonQuoted(name))")
                     continue
                 }
                 if target == index {
@@ -79,13 +81,13 @@ extension SpecChecker {
                 let (own, other) = (taskGroup[index], taskGroup[target])
                 if own >= 0 && other > own {
                     let groups = (SpecValue.jsonQuoted(spec.groups[other].name), SpecValue.jsonQuoted(spec.groups[own].name))
-                    fail(path(), "\(quoted()) belongs to group \(groups.0), which runs after group \(groups.1)")
+                    fail(path(), "\(SpecValue.jsonQuoted(name)) belongs to group \(groups.0), which runs after group \(groups.1)")
                     orderProblems = true
                     continue
                 }
                 if own >= 0 && other == own && target > index && spec.groups[own].strategy == .sequential {
                     let group = SpecValue.jsonQuoted(spec.groups[own].name)
-                    fail(path(), "\(quoted()) comes later in sequential group \(group)")
+                    fail(path(), "\(SpecValue.jsonQuoted(name)) comes later in sequential group \(group)")
                     orderProblems = true
                     continue
                 }

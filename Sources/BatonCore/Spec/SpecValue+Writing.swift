@@ -1,8 +1,8 @@
 import Foundation
 
 extension SpecValue {
-    /// Compact JSON with map keys sorted by their UTF-8 bytes, so that equal trees always
-    /// give the same bytes (stored specs are hashed).
+    /// Compact JSON with map keys sorted, so that equal trees always give the same bytes
+    /// (stored specs are hashed).
     func jsonData() -> Data {
         var out: [UInt8] = []
         write(to: &out)
@@ -32,8 +32,9 @@ extension SpecValue {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            for (index, member) in sorted.enumerated() {
+            // `SpecEncoder` builds its maps in order already: checking is cheaper than sorting.
+            let inOrder = zip(members, members.dropFirst()).allSatisfy { $0.key < $1.key }
+            for (index, member) in (inOrder ? members : members.sorted { $0.key < $1.key }).enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 Self.writeString(member.key, to: &out)
                 out.append(UInt8(ascii: ":"))
@@ -55,6 +56,14 @@ extension SpecValue {
 
     private static func writeString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        let needsEscaping = text.utf8.contains { byte in
+            byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F
+        }
+        guard needsEscaping else {
+            out.append(contentsOf: text.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)

@@ -30,7 +30,8 @@ extension CronPlanner {
 
     /// The latest fire time at or before second `limit`, given `first`, a fire time at or
     /// before it. Bisection on `t ↦ nextFire(after: t)`, which never decreases.
-    static func latestFire(_ cron: CronExpression, in zone: TimeZone, from first: Date, notAfter limit: Double) -> Date {
+    static func latestFire(_ cron: CronExpression, in zone: TimeZone, from first: Date, notAfter limit: Double) -> Date
+    {
         // Invariant: next(after: low) <= limit < next(after: high) (nil counts as beyond).
         // At the end `high == low + 1`: no fire in (low + 1, limit], so the first fire after
         // `low` is the latest one.

@@ -14,7 +14,9 @@ public struct NewRun: Sendable, Equatable {
         record = RunRecord(
             id: RunID.generate(now: now), name: spec.name, workflow: workflow, trigger: trigger, createdAt: now,
             specJSON: specJSON, specHash: ContentDigest.hex(specJSON))
-        tasks = spec.tasks.enumerated().map { index, task in TaskRecord(index: index, name: task.name, group: task.group) }
+        tasks = spec.tasks.enumerated().map { index, task in
+            TaskRecord(index: index, name: task.name, group: task.group)
+        }
         self.spec = spec
     }
 }

@@ -24,7 +24,9 @@ extension WorkflowDefinition {
             throw SpecErrors([error])
         }
         guard let root = document.members else {
-            throw SpecErrors([SpecError(path: "", message: "expected a map at the top level, got \(document.kindDescription)")])
+            throw SpecErrors([
+                SpecError(path: "", message: "expected a map at the top level, got \(document.kindDescription)")
+            ])
         }
         var errors: [SpecError] = []
         var spec: WorkflowSpec?
@@ -57,7 +59,9 @@ extension WorkflowDefinition {
         _ value: SpecValue, cores: Int, maxTasks: Int, errors: inout [SpecError]
     ) -> WorkflowSpec? {
         guard case .object = value else {
-            errors.append(SpecError(path: "spec", message: "expected a map (a spec as a JSON object), got \(value.kindDescription)"))
+            errors.append(
+                SpecError(
+                    path: "spec", message: "expected a map (a spec as a JSON object), got \(value.kindDescription)"))
             return nil
         }
         do throws(SpecErrors) {
@@ -102,7 +106,10 @@ extension SpecDecoder {
             case "timezone":
                 guard let zone = string(member.value, at: memberPath) else { break }
                 if TimeZone(identifier: zone) == nil {
-                    fail(memberPath, "unknown time zone \(SpecValue.jsonQuoted(zone)) (expected an IANA name such as \"Europe/Paris\")")
+                    fail(
+                        memberPath,
+                        "unknown time zone \(SpecValue.jsonQuoted(zone)) (expected an IANA name such as \"Europe/Paris\")"
+                    )
                 } else {
                     settings.timezone = zone
                 }
