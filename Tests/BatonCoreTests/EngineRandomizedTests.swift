@@ -54,7 +54,8 @@ import Testing
             }
             let level = group ?? deps.map { levels[Int($0.dropFirst())!] }.max() ?? -1
             levels.append(level)
-            let timeout: Double = Int.random(in: 0..<4, using: &rng) == 0 ? Double(Int.random(in: 1...20, using: &rng)) : 0
+            let timeout: Double =
+                Int.random(in: 0..<4, using: &rng) == 0 ? Double(Int.random(in: 1...20, using: &rng)) : 0
             tasks.append(
                 TaskSpec(
                     name: "t\(index)", command: .shell("t\(index)"), group: group.map { "g\($0)" },
