@@ -38,7 +38,10 @@ extension RunsAPI {
                 "invalid cursor", [ProblemField(path: "cursor", message: "not a cursor of this server: \"\(cursor)\"")])
         }
         let summaries = try page.runs.map { run in
-            RunDocument(summary: run, counts: try context.store.taskCounts(runID: run.id))
+            let deliveries = try context.notifications.notifications(runID: run.id)
+            return RunDocument(
+                summary: run, counts: try context.store.taskCounts(runID: run.id),
+                notifications: deliveries.isEmpty ? nil : deliveries.map(\.document))
         }
         return Self.json(200, RunList(runs: summaries, nextCursor: page.nextCursor))
     }

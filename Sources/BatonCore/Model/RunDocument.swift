@@ -142,6 +142,14 @@ public struct NotificationDocument: Codable, Sendable, Equatable {
         case lastError = "last_error"
     }
 
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(url, forKey: .url)
+        try container.encode(status, forKey: .status)
+        try container.encode(attempts, forKey: .attempts)
+        try container.encode(lastError, forKey: .lastError)  // explicit null, like every nullable field
+    }
+
     public init(url: String, status: String, attempts: Int, lastError: String?) {
         self.url = url
         self.status = status
