@@ -7,7 +7,7 @@ import Testing
 @Suite struct SeedFormatTests {
     /// The sample from `seeds/000_71764f0d8bba79ff.txt`, byte for byte (trailing blanks included).
     static let sample = """
-        
+
         #   1) waitcurrent: If a task fails, wait for all the running tasks to finish, but don't schedule new tasks.
         #   2) failfast: Immediately exit when a task fails.
         #   3) waitall: Schedules all tasks, ignoring failures. At the end will exit with error code if any tasks failed.
@@ -50,20 +50,24 @@ import Testing
 
     @Test func theSampleIsAcceptedVerbatim() throws {
         let spec = try #require(SpecTest.parse(Self.sample))
-        #expect(spec == WorkflowSpec(
-            name: "run", mode: .waitall,
-            groups: [
-                GroupSpec(name: "GroupOne", strategy: .sequential),
-                GroupSpec(name: "GroupTwo", strategy: .sequential, mode: .runalways),
-            ],
-            tasks: [
-                TaskSpec(
-                    name: "Script One", command: .shell("pwsh script-one.ps1"), group: "GroupOne", timeoutSeconds: 300,
-                    onTimeout: .shell("python hello-world.py")),
-                TaskSpec(
-                    name: "Script Two", command: .shell("bash script-two.sh"), group: "GroupTwo", timeoutSeconds: 300,
-                    onTimeout: .shell("python hello-world.py")),
-            ]))
+        #expect(
+            spec
+                == WorkflowSpec(
+                    name: "run", mode: .waitall,
+                    groups: [
+                        GroupSpec(name: "GroupOne", strategy: .sequential),
+                        GroupSpec(name: "GroupTwo", strategy: .sequential, mode: .runalways),
+                    ],
+                    tasks: [
+                        TaskSpec(
+                            name: "Script One", command: .shell("pwsh script-one.ps1"), group: "GroupOne",
+                            timeoutSeconds: 300,
+                            onTimeout: .shell("python hello-world.py")),
+                        TaskSpec(
+                            name: "Script Two", command: .shell("bash script-two.sh"), group: "GroupTwo",
+                            timeoutSeconds: 300,
+                            onTimeout: .shell("python hello-world.py")),
+                    ]))
     }
 
     @Test func theSampleMatchesTheSeedFileWhenItIsThere() throws {
@@ -128,12 +132,13 @@ import Testing
             groups: [{Group: g}]
             tasks: [{name: a, command: x}]
             """
-        #expect(SpecTest.errors(text) == [
-            #"tasks[0].name: unknown key (did you mean "Name"?)"#,
-            #"tasks[0].command: unknown key (did you mean "Command"?)"#,
-            "tasks[0].Name: is required",
-            "tasks[0].Command: is required",
-        ])
+        #expect(
+            SpecTest.errors(text) == [
+                #"tasks[0].name: unknown key (did you mean "Name"?)"#,
+                #"tasks[0].command: unknown key (did you mean "Command"?)"#,
+                "tasks[0].Name: is required",
+                "tasks[0].Command: is required",
+            ])
     }
 
     @Test func unknownKeysAndBadValuesUseTheFormatsOwnPaths() {
@@ -158,23 +163,24 @@ import Testing
                 TimeoutInMinutes: soon
               - Name: b
             """
-        #expect(SpecTest.errors(text) == [
-            #"name: unknown key"#,
-            #"groups[0].Strategy: must be one of sequential, parallel (got "sideways")"#,
-            #"groups[0].MaxParallel: unknown key"#,
-            "groups[1].Group: is required",
-            "tasks[0].Retries: unknown key",
-            "tasks[1].Command: expected a string, got a list",
-            "tasks[1].TimeoutInMinutes: expected a number, got a string",
-            "tasks[2].Command: is required",
-            "mode: runalways is only valid for a group",
-            #"tasks[0].Command: must not be empty"#,
-            #"tasks[0].RunCommandOnTimeout: must not be empty"#,
-            #"tasks[0].TimeoutInMinutes: must not be negative"#,
-            #"groups[2].Group: duplicate group name "g" (first used by groups[0])"#,
-            #"tasks[1].Name: duplicate task name "a" (first used by tasks[0])"#,
-            #"tasks[0].Group: unknown group "missing""#,
-        ])
+        #expect(
+            SpecTest.errors(text) == [
+                #"name: unknown key"#,
+                #"groups[0].Strategy: must be one of sequential, parallel (got "sideways")"#,
+                #"groups[0].MaxParallel: unknown key"#,
+                "groups[1].Group: is required",
+                "tasks[0].Retries: unknown key",
+                "tasks[1].Command: expected a string, got a list",
+                "tasks[1].TimeoutInMinutes: expected a number, got a string",
+                "tasks[2].Command: is required",
+                "mode: runalways is only valid for a group",
+                #"tasks[0].Command: must not be empty"#,
+                #"tasks[0].RunCommandOnTimeout: must not be empty"#,
+                #"tasks[0].TimeoutInMinutes: must not be negative"#,
+                #"groups[2].Group: duplicate group name "g" (first used by groups[0])"#,
+                #"tasks[1].Name: duplicate task name "a" (first used by tasks[0])"#,
+                #"tasks[0].Group: unknown group "missing""#,
+            ])
     }
 
     @Test func theSampleAlsoWorksAsJSON() throws {

@@ -21,30 +21,35 @@ import Testing
         let text = SpecTest.json(
             run: groups([("g", "parallel"), ("h", "parallel"), ("g", "sequential")]),
             tasks: [task("a"), task("b"), task("a"), task("a")])
-        #expect(SpecTest.errors(text) == [
-            #"groups[2].name: duplicate group name "g" (first used by groups[0])"#,
-            #"tasks[2].name: duplicate task name "a" (first used by tasks[0])"#,
-            #"tasks[3].name: duplicate task name "a" (first used by tasks[0])"#,
-        ])
+        #expect(
+            SpecTest.errors(text) == [
+                #"groups[2].name: duplicate group name "g" (first used by groups[0])"#,
+                #"tasks[2].name: duplicate task name "a" (first used by tasks[0])"#,
+                #"tasks[3].name: duplicate task name "a" (first used by tasks[0])"#,
+            ])
     }
 
     @Test func unknownGroupAndDependency() {
-        let text = SpecTest.json(run: groups([("g", "parallel")]), tasks: [task("a", group: "nope"), task("b", deps: ["a", "x", "y"])])
-        #expect(SpecTest.errors(text) == [
-            #"tasks[0].group: unknown group "nope""#,
-            #"tasks[1].depends_on[1]: unknown task "x""#,
-            #"tasks[1].depends_on[2]: unknown task "y""#,
-        ])
+        let text = SpecTest.json(
+            run: groups([("g", "parallel")]), tasks: [task("a", group: "nope"), task("b", deps: ["a", "x", "y"])])
+        #expect(
+            SpecTest.errors(text) == [
+                #"tasks[0].group: unknown group "nope""#,
+                #"tasks[1].depends_on[1]: unknown task "x""#,
+                #"tasks[1].depends_on[2]: unknown task "y""#,
+            ])
     }
 
     @Test func selfAndDuplicateDependencies() {
         let many = (0..<12).map { "t\($0)" }
-        let text = SpecTest.json(tasks: many.map { task($0) } + [task("a", deps: ["a", "t1", "t1"]), task("b", deps: many + ["t3"])])
-        #expect(SpecTest.errors(text) == [
-            "tasks[12].depends_on[0]: a task cannot depend on itself",
-            #"tasks[12].depends_on[2]: duplicate dependency "t1""#,
-            #"tasks[13].depends_on[12]: duplicate dependency "t3""#,
-        ])
+        let text = SpecTest.json(
+            tasks: many.map { task($0) } + [task("a", deps: ["a", "t1", "t1"]), task("b", deps: many + ["t3"])])
+        #expect(
+            SpecTest.errors(text) == [
+                "tasks[12].depends_on[0]: a task cannot depend on itself",
+                #"tasks[12].depends_on[2]: duplicate dependency "t1""#,
+                #"tasks[13].depends_on[12]: duplicate dependency "t3""#,
+            ])
     }
 
     @Test func cyclesAreListed() {
@@ -52,10 +57,11 @@ import Testing
             task("a", deps: ["b"]), task("b", deps: ["c"]), task("c", deps: ["a"]),
             task("x", deps: ["y"]), task("y", deps: ["x", "a"]), task("ok", deps: ["a"]),
         ])
-        #expect(SpecTest.errors(text) == [
-            "tasks[0].depends_on[0]: dependency cycle: a -> b -> c -> a",
-            "tasks[3].depends_on[0]: dependency cycle: x -> y -> x",
-        ])
+        #expect(
+            SpecTest.errors(text) == [
+                "tasks[0].depends_on[0]: dependency cycle: a -> b -> c -> a",
+                "tasks[3].depends_on[0]: dependency cycle: x -> y -> x",
+            ])
     }
 
     @Test func theShortestCycleThroughTheFirstTaskIsShown() {
@@ -69,23 +75,33 @@ import Testing
     @Test func dependencyOnALaterGroup() {
         let text = SpecTest.json(
             run: groups([("build", "parallel"), ("deploy", "parallel")]),
-            tasks: [task("compile", group: "build", deps: ["ship"]), task("ship", group: "deploy", deps: ["compile"]), task("free", deps: ["ship"])])
-        #expect(SpecTest.errors(text) == [
-            #"tasks[0].depends_on[0]: "ship" belongs to group "deploy", which runs after group "build""#
-        ])
+            tasks: [
+                task("compile", group: "build", deps: ["ship"]), task("ship", group: "deploy", deps: ["compile"]),
+                task("free", deps: ["ship"]),
+            ])
+        #expect(
+            SpecTest.errors(text) == [
+                #"tasks[0].depends_on[0]: "ship" belongs to group "deploy", which runs after group "build""#
+            ])
     }
 
     @Test func groupedTaskMayDependOnEarlierGroupsAndUngroupedTasks() {
         let text = SpecTest.json(
             run: groups([("one", "sequential"), ("two", "parallel")]),
-            tasks: [task("u"), task("a", group: "one", deps: ["u"]), task("b", group: "one", deps: ["a"]), task("c", group: "two", deps: ["a", "u"])])
+            tasks: [
+                task("u"), task("a", group: "one", deps: ["u"]), task("b", group: "one", deps: ["a"]),
+                task("c", group: "two", deps: ["a", "u"]),
+            ])
         #expect(SpecTest.parse(text) != nil)
     }
 
     @Test func dependencyOnALaterTaskOfASequentialGroup() {
         let text = SpecTest.json(
             run: groups([("seq", "sequential"), ("par", "parallel")]),
-            tasks: [task("a", group: "seq", deps: ["b"]), task("b", group: "seq"), task("c", group: "par", deps: ["d"]), task("d", group: "par")])
+            tasks: [
+                task("a", group: "seq", deps: ["b"]), task("b", group: "seq"), task("c", group: "par", deps: ["d"]),
+                task("d", group: "par"),
+            ])
         #expect(SpecTest.errors(text) == [#"tasks[0].depends_on[0]: "b" comes later in sequential group "seq""#])
     }
 
@@ -94,9 +110,10 @@ import Testing
         let text = SpecTest.json(
             run: groups([("first", "parallel"), ("second", "parallel")]),
             tasks: [task("a", group: "first", deps: ["u"]), task("u", deps: ["b"]), task("b", group: "second")])
-        #expect(SpecTest.errors(text) == [
-            "tasks[0].depends_on[0]: deadlock through group order: a -> u -> b -> [group first] -> a"
-        ])
+        #expect(
+            SpecTest.errors(text) == [
+                "tasks[0].depends_on[0]: deadlock through group order: a -> u -> b -> [group first] -> a"
+            ])
     }
 
     @Test func deadlockThroughASequentialGroupIsFound() {
@@ -112,7 +129,8 @@ import Testing
         text.reserveCapacity(count * 60)
         for index in 0..<count {
             if index > 0 { text += "," }
-            text += index == 0
+            text +=
+                index == 0
                 ? #"{"name":"t0","command":"true"}"#
                 : #"{"name":"t\#(index)","command":"true","depends_on":["t\#(index - 1)"]}"#
         }
@@ -122,7 +140,8 @@ import Testing
         #expect(spec.tasks.last?.dependsOn == ["t\(count - 2)"])
 
         // Closing the chain into one 100,000-task cycle is found, also iteratively.
-        let closed = text.replacingOccurrences(of: #"{"name":"t0","command":"true"}"#, with: #"{"name":"t0","command":"true","depends_on":["t99999"]}"#)
+        let closed = text.replacingOccurrences(
+            of: #"{"name":"t0","command":"true"}"#, with: #"{"name":"t0","command":"true","depends_on":["t99999"]}"#)
         let errors = SpecTest.errors(closed)
         #expect(errors.count == 1)
         #expect(errors.first?.hasPrefix("tasks[0].depends_on[0]: dependency cycle: t0 -> t99999 -> t99998 -> ") == true)

@@ -89,17 +89,20 @@ import Testing
             """
         let spec = try #require(SpecTest.parse(text))
         #expect(spec.name == "deploy" && spec.env == ["STAGE": "prod"])
-        #expect(spec.tasks[1] == TaskSpec(
-            name: "ship it", command: .argv(["scp", "out", "host:"]), dependsOn: ["build"], timeoutSeconds: 1.5,
-            retries: 2))
+        #expect(
+            spec.tasks[1]
+                == TaskSpec(
+                    name: "ship it", command: .argv(["scp", "out", "host:"]), dependsOn: ["build"], timeoutSeconds: 1.5,
+                    retries: 2))
         #expect(spec.notify == [NotifySpec(url: "https://example.com/hook", on: [.failed, .timedOut, .cancelled])])
     }
 
     @Test func explicitFormatIsHonoured() {
         // Valid YAML, but not JSON.
-        #expect(SpecTest.errors("tasks: []", format: .json) == [
-            "invalid JSON at line 1, column 1: unexpected character 't', expected a value"
-        ])
+        #expect(
+            SpecTest.errors("tasks: []", format: .json) == [
+                "invalid JSON at line 1, column 1: unexpected character 't', expected a value"
+            ])
         let json = SpecTest.json(tasks: [SpecTest.task("a")])
         #expect(SpecTest.parse(json, format: .yaml)?.tasks.count == 1)  // JSON is YAML too
     }
@@ -123,7 +126,9 @@ import Testing
     }
 
     @Test func wholeNumbersAreAcceptedAsIntegers() throws {
-        let spec = try #require(SpecTest.parse(SpecTest.json(run: #""max_parallel": 2.0"#, tasks: [SpecTest.task("a", #""retries": 3.0"#)])))
+        let spec = try #require(
+            SpecTest.parse(SpecTest.json(run: #""max_parallel": 2.0"#, tasks: [SpecTest.task("a", #""retries": 3.0"#)]))
+        )
         #expect(spec.maxParallel == 2 && spec.tasks[0].retries == 3)
     }
 
@@ -139,86 +144,98 @@ import Testing
             _ = try SpecParser.parse(Data("{\"tasks\": [}".utf8))
             Issue.record("expected an error")
         } catch {
-            #expect(error.errors == [SpecError(path: "", message: "invalid JSON at line 1, column 12: unexpected character '}', expected a value")])
+            #expect(
+                error.errors == [
+                    SpecError(
+                        path: "",
+                        message: "invalid JSON at line 1, column 12: unexpected character '}', expected a value")
+                ])
         }
     }
 
     @Test func unknownKeysAreReportedWithTheirPathAndAHint() {
         let text = SpecTest.json(
-            run: #""nmae": "x", "Env": {}, "groups": [{"name": "g", "strategey": "parallel"}], "notify": [{"url": "http://x", "events": []}]"#,
+            run:
+                #""nmae": "x", "Env": {}, "groups": [{"name": "g", "strategey": "parallel"}], "notify": [{"url": "http://x", "events": []}]"#,
             tasks: [SpecTest.task("a", #""dependson": [], "timeout": 5, "zzz": 1, "weird key": null"#)])
-        #expect(SpecTest.errors(text) == [
-            #"nmae: unknown key (did you mean "name"?)"#,
-            #"Env: unknown key (did you mean "env"?)"#,
-            #"groups[0].strategey: unknown key (did you mean "strategy"?)"#,
-            #"notify[0].events: unknown key"#,
-            #"tasks[0].dependson: unknown key (did you mean "depends_on"?)"#,
-            #"tasks[0].timeout: unknown key (did you mean "timeout_seconds"?)"#,
-            #"tasks[0].zzz: unknown key"#,
-            #"tasks[0]["weird key"]: unknown key"#,
-        ])
+        #expect(
+            SpecTest.errors(text) == [
+                #"nmae: unknown key (did you mean "name"?)"#,
+                #"Env: unknown key (did you mean "env"?)"#,
+                #"groups[0].strategey: unknown key (did you mean "strategy"?)"#,
+                #"notify[0].events: unknown key"#,
+                #"tasks[0].dependson: unknown key (did you mean "depends_on"?)"#,
+                #"tasks[0].timeout: unknown key (did you mean "timeout_seconds"?)"#,
+                #"tasks[0].zzz: unknown key"#,
+                #"tasks[0]["weird key"]: unknown key"#,
+            ])
     }
 
     @Test func wrongTypesAreReportedWithTheirPath() {
         let text = SpecTest.json(
-            run: #""name": 5, "mode": true, "max_parallel": "4", "timeout_seconds": "1h", "kill_grace_seconds": [], "env": {"A": 1, "B": "ok", "C": null}, "groups": {}, "notify": "x""#,
+            run:
+                #""name": 5, "mode": true, "max_parallel": "4", "timeout_seconds": "1h", "kill_grace_seconds": [], "env": {"A": 1, "B": "ok", "C": null}, "groups": {}, "notify": "x""#,
             tasks: [
                 #"{"name": ["a"], "command": {"sh": "x"}, "group": 1, "depends_on": "b", "trigger": 1, "timeout_seconds": true, "on_timeout": 5, "retries": 1.5, "retry_exit_codes": [1, "2", 3.5], "retry_delay_seconds": "1", "retry_backoff": null, "retry_max_delay_seconds": {}, "critical": "yes", "forever": 1, "restartable": "true", "env": [], "cwd": 7}"#,
                 #"{"name": "b", "command": ["ls", 5], "depends_on": ["a", 2]}"#,
                 "3",
             ])
-        #expect(SpecTest.errors(text) == [
-            "name: expected a string, got an integer",
-            "mode: expected a string, got a boolean",
-            "max_parallel: expected an integer, got a string",
-            "timeout_seconds: expected a number, got a string",
-            "kill_grace_seconds: expected a number, got a list",
-            "env.A: expected a string, got an integer",
-            "env.C: expected a string, got null",
-            "groups: expected a list, got a map",
-            "notify: expected a list, got a string",
-            "tasks[0].name: expected a string, got a list",
-            "tasks[0].command: expected a string or a list of strings, got a map",
-            "tasks[0].group: expected a string, got an integer",
-            "tasks[0].depends_on: expected a list, got a string",
-            "tasks[0].trigger: expected a string, got an integer",
-            "tasks[0].timeout_seconds: expected a number, got a boolean",
-            "tasks[0].on_timeout: expected a string or a list of strings, got an integer",
-            "tasks[0].retries: expected an integer, got 1.5",
-            "tasks[0].retry_exit_codes[1]: expected an integer, got a string",
-            "tasks[0].retry_exit_codes[2]: expected an integer, got 3.5",
-            "tasks[0].retry_delay_seconds: expected a number, got a string",
-            "tasks[0].retry_max_delay_seconds: expected a number, got a map",
-            "tasks[0].critical: expected a boolean, got a string",
-            "tasks[0].forever: expected a boolean, got an integer",
-            "tasks[0].restartable: expected a boolean, got a string",
-            "tasks[0].env: expected a map, got a list",
-            "tasks[0].cwd: expected a string, got an integer",
-            "tasks[1].command[1]: expected a string, got an integer",
-            "tasks[1].depends_on[1]: expected a string, got an integer",
-            "tasks[2]: expected a map, got an integer",
-        ])
+        #expect(
+            SpecTest.errors(text) == [
+                "name: expected a string, got an integer",
+                "mode: expected a string, got a boolean",
+                "max_parallel: expected an integer, got a string",
+                "timeout_seconds: expected a number, got a string",
+                "kill_grace_seconds: expected a number, got a list",
+                "env.A: expected a string, got an integer",
+                "env.C: expected a string, got null",
+                "groups: expected a list, got a map",
+                "notify: expected a list, got a string",
+                "tasks[0].name: expected a string, got a list",
+                "tasks[0].command: expected a string or a list of strings, got a map",
+                "tasks[0].group: expected a string, got an integer",
+                "tasks[0].depends_on: expected a list, got a string",
+                "tasks[0].trigger: expected a string, got an integer",
+                "tasks[0].timeout_seconds: expected a number, got a boolean",
+                "tasks[0].on_timeout: expected a string or a list of strings, got an integer",
+                "tasks[0].retries: expected an integer, got 1.5",
+                "tasks[0].retry_exit_codes[1]: expected an integer, got a string",
+                "tasks[0].retry_exit_codes[2]: expected an integer, got 3.5",
+                "tasks[0].retry_delay_seconds: expected a number, got a string",
+                "tasks[0].retry_max_delay_seconds: expected a number, got a map",
+                "tasks[0].critical: expected a boolean, got a string",
+                "tasks[0].forever: expected a boolean, got an integer",
+                "tasks[0].restartable: expected a boolean, got a string",
+                "tasks[0].env: expected a map, got a list",
+                "tasks[0].cwd: expected a string, got an integer",
+                "tasks[1].command[1]: expected a string, got an integer",
+                "tasks[1].depends_on[1]: expected a string, got an integer",
+                "tasks[2]: expected a map, got an integer",
+            ])
     }
 
     @Test func enumValuesMustBeKnown() {
         let text = SpecTest.json(
-            run: #""mode": "fast", "groups": [{"name": "g", "strategy": "serial", "mode": "always"}], "notify": [{"url": "http://x", "on": ["failed", "done", "running"]}]"#,
+            run:
+                #""mode": "fast", "groups": [{"name": "g", "strategy": "serial", "mode": "always"}], "notify": [{"url": "http://x", "on": ["failed", "done", "running"]}]"#,
             tasks: [SpecTest.task("a", #""trigger": "any", "retry_backoff": "linear""#)])
-        #expect(SpecTest.errors(text) == [
-            #"mode: must be one of failfast, waitcurrent, waitall, runalways (got "fast")"#,
-            #"groups[0].strategy: must be one of sequential, parallel (got "serial")"#,
-            #"groups[0].mode: must be one of failfast, waitcurrent, waitall, runalways (got "always")"#,
-            #"notify[0].on[1]: must be one of succeeded, failed, timed_out, cancelled (got "done")"#,
-            #"notify[0].on[2]: must be one of succeeded, failed, timed_out, cancelled (got "running")"#,
-            #"tasks[0].trigger: must be one of all_success, all_done (got "any")"#,
-            #"tasks[0].retry_backoff: must be one of fixed, exponential (got "linear")"#,
-        ])
+        #expect(
+            SpecTest.errors(text) == [
+                #"mode: must be one of failfast, waitcurrent, waitall, runalways (got "fast")"#,
+                #"groups[0].strategy: must be one of sequential, parallel (got "serial")"#,
+                #"groups[0].mode: must be one of failfast, waitcurrent, waitall, runalways (got "always")"#,
+                #"notify[0].on[1]: must be one of succeeded, failed, timed_out, cancelled (got "done")"#,
+                #"notify[0].on[2]: must be one of succeeded, failed, timed_out, cancelled (got "running")"#,
+                #"tasks[0].trigger: must be one of all_success, all_done (got "any")"#,
+                #"tasks[0].retry_backoff: must be one of fixed, exponential (got "linear")"#,
+            ])
     }
 
     @Test func nativeValuesAreCaseSensitive() {
-        #expect(SpecTest.errors(SpecTest.json(run: #""mode": "FailFast""#, tasks: [SpecTest.task("a")])) == [
-            #"mode: must be one of failfast, waitcurrent, waitall, runalways (got "FailFast")"#
-        ])
+        #expect(
+            SpecTest.errors(SpecTest.json(run: #""mode": "FailFast""#, tasks: [SpecTest.task("a")])) == [
+                #"mode: must be one of failfast, waitcurrent, waitall, runalways (got "FailFast")"#
+            ])
     }
 
     @Test func requiredKeysAreReported() {
@@ -227,14 +244,15 @@ import Testing
         let text = SpecTest.json(
             run: #""groups": [{"strategy": "parallel"}], "notify": [{"on": ["failed"]}]"#,
             tasks: [#"{"command": "x"}"#, #"{"name": "b"}"#, #"{"name": null, "command": null}"#])
-        #expect(SpecTest.errors(text) == [
-            "groups[0].name: is required",
-            "notify[0].url: is required",
-            "tasks[0].name: is required",
-            "tasks[1].command: is required",
-            "tasks[2].name: expected a string, got null",
-            "tasks[2].command: expected a string or a list of strings, got null",
-        ])
+        #expect(
+            SpecTest.errors(text) == [
+                "groups[0].name: is required",
+                "notify[0].url: is required",
+                "tasks[0].name: is required",
+                "tasks[1].command: is required",
+                "tasks[2].name: expected a string, got null",
+                "tasks[2].command: expected a string or a list of strings, got null",
+            ])
     }
 
     @Test func everyErrorIsCollectedInDocumentOrder() {
@@ -250,14 +268,15 @@ import Testing
                 command: [""]
                 typo: 1
             """
-        #expect(SpecTest.errors(text) == [
-            "tasks[2].typo: unknown key",
-            "tasks[0].command: must not be empty",
-            "tasks[0].retries: must not be negative",
-            "tasks[2].command[0]: the program name must not be empty",
-            #"tasks[1].name: duplicate task name "a" (first used by tasks[0])"#,
-            #"tasks[1].depends_on[0]: unknown task "zz""#,
-        ])
+        #expect(
+            SpecTest.errors(text) == [
+                "tasks[2].typo: unknown key",
+                "tasks[0].command: must not be empty",
+                "tasks[0].retries: must not be negative",
+                "tasks[2].command[0]: the program name must not be empty",
+                #"tasks[1].name: duplicate task name "a" (first used by tasks[0])"#,
+                #"tasks[1].depends_on[0]: unknown task "zz""#,
+            ])
     }
 
     @Test func errorsDescribeThemselves() {

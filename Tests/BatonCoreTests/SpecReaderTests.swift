@@ -55,8 +55,9 @@ import Testing
     }
 
     @Test func jsonIntegersBeyondIntBecomeNumbers() throws {
-        #expect(try json("[9223372036854775807, 9223372036854775808, -9223372036854775808]")
-            == .array([.int(.max), .double(9_223_372_036_854_775_808), .int(.min)]))
+        #expect(
+            try json("[9223372036854775807, 9223372036854775808, -9223372036854775808]")
+                == .array([.int(.max), .double(9_223_372_036_854_775_808), .int(.min)]))
     }
 
     @Test func jsonDecodesEscapesAndUnicode() throws {
@@ -71,24 +72,39 @@ import Testing
     }
 
     @Test func jsonSyntaxErrorsGiveLineAndColumn() {
-        #expect(jsonError("{\n  \"a\": 1,\n  \"b\" 2\n}") == "invalid JSON at line 3, column 7: unexpected character '2', expected ':' after a key")
-        #expect(jsonError("{\"a\": 1,}") == "invalid JSON at line 1, column 9: unexpected character '}', expected a string key")
-        #expect(jsonError("{\"a\": [1 2]}") == "invalid JSON at line 1, column 10: unexpected character '2', expected ',' or ']'")
-        #expect(jsonError("{\"a\": 1") == "invalid JSON at line 1, column 8: unexpected end of input, expected ',' or '}'")
-        #expect(jsonError("{} x") == "invalid JSON at line 1, column 4: unexpected character 'x' after the end of the document")
+        #expect(
+            jsonError("{\n  \"a\": 1,\n  \"b\" 2\n}")
+                == "invalid JSON at line 3, column 7: unexpected character '2', expected ':' after a key")
+        #expect(
+            jsonError("{\"a\": 1,}")
+                == "invalid JSON at line 1, column 9: unexpected character '}', expected a string key")
+        #expect(
+            jsonError("{\"a\": [1 2]}")
+                == "invalid JSON at line 1, column 10: unexpected character '2', expected ',' or ']'")
+        #expect(
+            jsonError("{\"a\": 1") == "invalid JSON at line 1, column 8: unexpected end of input, expected ',' or '}'")
+        #expect(
+            jsonError("{} x")
+                == "invalid JSON at line 1, column 4: unexpected character 'x' after the end of the document")
         #expect(jsonError("") == "invalid JSON at line 1, column 1: unexpected end of input")
-        #expect(jsonError("{\"a\": tru}") == "invalid JSON at line 1, column 7: unexpected character 't', expected a value")
-        #expect(jsonError("{\"a\": 01}") == "invalid JSON at line 1, column 8: unexpected character '1', expected ',' or '}'")
+        #expect(
+            jsonError("{\"a\": tru}") == "invalid JSON at line 1, column 7: unexpected character 't', expected a value")
+        #expect(
+            jsonError("{\"a\": 01}")
+                == "invalid JSON at line 1, column 8: unexpected character '1', expected ',' or '}'")
         #expect(jsonError("{\"a\": 1.}") == "invalid JSON at line 1, column 7: invalid number")
         #expect(jsonError("{\"a\": -}") == "invalid JSON at line 1, column 7: invalid number")
         #expect(jsonError("{\"a\": 1e999}") == "invalid JSON at line 1, column 7: number out of range")
-        #expect(jsonError("{\"a\": 'x'}") == "invalid JSON at line 1, column 7: unexpected character ''', expected a value")
-        #expect(jsonError("{\"é\": ?}") == "invalid JSON at line 1, column 7: unexpected character '?', expected a value")
+        #expect(
+            jsonError("{\"a\": 'x'}") == "invalid JSON at line 1, column 7: unexpected character ''', expected a value")
+        #expect(
+            jsonError("{\"é\": ?}") == "invalid JSON at line 1, column 7: unexpected character '?', expected a value")
     }
 
     @Test func jsonStringErrors() {
         #expect(jsonError("[\"abc") == "invalid JSON at line 1, column 2: unterminated string")
-        #expect(jsonError("[\"a\nb\"]") == "invalid JSON at line 1, column 4: control character in a string (escape it)")
+        #expect(
+            jsonError("[\"a\nb\"]") == "invalid JSON at line 1, column 4: control character in a string (escape it)")
         #expect(jsonError(#"["\x"]"#) == "invalid JSON at line 1, column 3: invalid escape sequence")
         #expect(jsonError(#"["\u12G4"]"#) == #"invalid JSON at line 1, column 7: invalid \u escape"#)
         #expect(jsonError(#"["\ud83d"]"#) == #"invalid JSON at line 1, column 3: unpaired surrogate in \u escape"#)
@@ -96,7 +112,8 @@ import Testing
     }
 
     @Test func jsonRejectsDuplicateKeys() {
-        #expect(jsonError(#"{"a": 1, "b": {"c": 1, "c": 2}}"#) == #"invalid JSON at line 1, column 24: duplicate key "c""#)
+        #expect(
+            jsonError(#"{"a": 1, "b": {"c": 1, "c": 2}}"#) == #"invalid JSON at line 1, column 24: duplicate key "c""#)
         let many = (0..<40).map { "\"k\($0)\": 1" }.joined(separator: ",")
         #expect(jsonError("{\(many), \"k7\": 2}")?.hasSuffix(#"duplicate key "k7""#) == true)
     }
@@ -149,29 +166,38 @@ import Testing
                     SpecMember("j", .double(1000)), SpecMember("k", .null), SpecMember("l", .null),
                     SpecMember("m", .string("hello world")), SpecMember("n", .string("42")),
                     SpecMember("o", .string("true")), SpecMember("p", .double(.infinity)),
-                    SpecMember("q", .string("1_000")), SpecMember("r", .string("2024-01-01")), SpecMember("s", .int(12)),
+                    SpecMember("q", .string("1_000")), SpecMember("r", .string("2024-01-01")),
+                    SpecMember("s", .int(12)),
                 ]))
     }
 
     @Test func yamlKeysAreAlwaysStrings() throws {
         // `on` is a boolean word in YAML 1.1, but as a key it is the notify field's name.
-        #expect(try yaml("on: [failed]\n1: x") == .object([
-            SpecMember("on", .array([.string("failed")])), SpecMember("1", .string("x")),
-        ]))
+        #expect(
+            try yaml("on: [failed]\n1: x")
+                == .object([
+                    SpecMember("on", .array([.string("failed")])), SpecMember("1", .string("x")),
+                ]))
     }
 
     @Test func yamlHonoursExplicitTags() throws {
-        #expect(try yaml("a: !!str 5\nb: !!int \"7\"\nc: !!float 2") == .object([
-            SpecMember("a", .string("5")), SpecMember("b", .int(7)), SpecMember("c", .double(2)),
-        ]))
-        #expect(yamlError("a: !!int x") == #"invalid YAML at line 1, column 4: "x" does not match its tag tag:yaml.org,2002:int"#)
+        #expect(
+            try yaml("a: !!str 5\nb: !!int \"7\"\nc: !!float 2")
+                == .object([
+                    SpecMember("a", .string("5")), SpecMember("b", .int(7)), SpecMember("c", .double(2)),
+                ]))
+        #expect(
+            yamlError("a: !!int x")
+                == #"invalid YAML at line 1, column 4: "x" does not match its tag tag:yaml.org,2002:int"#)
         #expect(yamlError("a: !custom x") == "invalid YAML at line 1, column 4: unsupported tag !custom")
     }
 
     @Test func yamlBlockScalarsAreStrings() throws {
-        #expect(try yaml("a: |\n  echo 1\n  echo 2\nb: >-\n  42\n") == .object([
-            SpecMember("a", .string("echo 1\necho 2\n")), SpecMember("b", .string("42")),
-        ]))
+        #expect(
+            try yaml("a: |\n  echo 1\n  echo 2\nb: >-\n  42\n")
+                == .object([
+                    SpecMember("a", .string("echo 1\necho 2\n")), SpecMember("b", .string("42")),
+                ]))
     }
 
     @Test func yamlExpandsAliasesAndMergeKeys() throws {
@@ -183,10 +209,13 @@ import Testing
               cwd: /srv
             list: [*base]
             """)
-        #expect(value["task"] == .object([
-            SpecMember("cwd", .string("/srv")), SpecMember("retries", .int(2)),
-        ]))
-        #expect(value["list"] == .array([.object([SpecMember("retries", .int(2)), SpecMember("cwd", .string("/tmp"))])]))
+        #expect(
+            value["task"]
+                == .object([
+                    SpecMember("cwd", .string("/srv")), SpecMember("retries", .int(2)),
+                ]))
+        #expect(
+            value["list"] == .array([.object([SpecMember("retries", .int(2)), SpecMember("cwd", .string("/tmp"))])]))
     }
 
     @Test func yamlRefusesAliasBombs() {
@@ -201,7 +230,9 @@ import Testing
     @Test func yamlSyntaxErrorsGiveLineAndColumn() {
         #expect(yamlError("tasks:\n  - name: a\n   command: b\n")?.hasPrefix("invalid YAML at line 3, column") == true)
         #expect(yamlError("a: [1, 2\n") != nil)
-        #expect(yamlError("a: 1\n---\nb: 2\n") == "invalid YAML at line 2, column 1: expected a single document, found another")
+        #expect(
+            yamlError("a: 1\n---\nb: 2\n")
+                == "invalid YAML at line 2, column 1: expected a single document, found another")
         #expect(yamlError("a: 1\na: 2\n") == #"invalid YAML at line 1, column 1: duplicate key "a""#)
         #expect(yamlError("a: *nope\n")?.hasPrefix("invalid YAML at line 1, column 4: found undefined alias") == true)
         #expect(yamlError("") == "the spec is empty")
@@ -229,12 +260,14 @@ import Testing
             SpecMember("b", .array([.int(1), .double(2.5), .double(300), .null, .bool(false)])),
             SpecMember("a", .string("q\"\\\n\u{1}é")),
         ])
-        #expect(String(decoding: value.jsonData(), as: UTF8.self) == #"{"a":"q\"\\\n\u0001é","b":[1,2.5,300,null,false]}"#)
+        #expect(
+            String(decoding: value.jsonData(), as: UTF8.self) == #"{"a":"q\"\\\n\u0001é","b":[1,2.5,300,null,false]}"#)
     }
 
     @Test func writerOutputReadsBackToTheSameTree() throws {
         let value = SpecValue.object([
-            SpecMember("x", .array([.double(0.1), .double(1e-7), .double(1.5e300), .int(-3), .string("\u{0}\u{7F}😀")])),
+            SpecMember(
+                "x", .array([.double(0.1), .double(1e-7), .double(1.5e300), .int(-3), .string("\u{0}\u{7F}😀")])),
             SpecMember("y", .object([SpecMember("", .string(""))])),
         ])
         let back = try SpecValue.parseJSON(value.jsonData())

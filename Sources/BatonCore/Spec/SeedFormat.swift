@@ -141,7 +141,9 @@ extension SpecDecoder {
             case "Group":
                 task.group = string(value, at: path().key("Group"))
             case "TimeoutInMinutes":
-                if let minutes = number(value, at: path().key("TimeoutInMinutes")) { task.timeoutSeconds = minutes * 60 }
+                if let minutes = number(value, at: path().key("TimeoutInMinutes")) {
+                    task.timeoutSeconds = minutes * 60
+                }
             default:
                 if let script = string(value, at: path().key("RunCommandOnTimeout")) { task.onTimeout = .shell(script) }
             }

@@ -55,7 +55,9 @@ extension SpecDecoder {
             case .dependsOn:
                 if let names = stringList(value, at: keyPath()) { task.dependsOn = names }
             case .trigger:
-                if let trigger = choice(value, at: keyPath(), among: DependencyTrigger.allCases) { task.trigger = trigger }
+                if let trigger = choice(value, at: keyPath(), among: DependencyTrigger.allCases) {
+                    task.trigger = trigger
+                }
             case .timeoutSeconds:
                 if let seconds = number(value, at: keyPath()) { task.timeoutSeconds = seconds }
             case .onTimeout:
@@ -67,7 +69,9 @@ extension SpecDecoder {
             case .retryDelaySeconds:
                 if let seconds = number(value, at: keyPath()) { task.retryDelaySeconds = seconds }
             case .retryBackoff:
-                if let backoff = choice(value, at: keyPath(), among: RetryBackoff.allCases) { task.retryBackoff = backoff }
+                if let backoff = choice(value, at: keyPath(), among: RetryBackoff.allCases) {
+                    task.retryBackoff = backoff
+                }
             case .retryMaxDelaySeconds:
                 if let seconds = number(value, at: keyPath()) { task.retryMaxDelaySeconds = seconds }
             case .critical:

@@ -33,7 +33,9 @@ public enum SpecParser {
             throw SpecErrors([error])
         }
         guard let root = document.members else {
-            throw SpecErrors([SpecError(path: "", message: "expected a map at the top level, got \(document.kindDescription)")])
+            throw SpecErrors([
+                SpecError(path: "", message: "expected a map at the top level, got \(document.kindDescription)")
+            ])
         }
         var decoder = SpecDecoder()
         let decoded =

@@ -80,8 +80,10 @@ extension SpecChecker {
                 }
                 let (own, other) = (taskGroup[index], taskGroup[target])
                 if own >= 0 && other > own {
-                    let groups = (SpecValue.jsonQuoted(spec.groups[other].name), SpecValue.jsonQuoted(spec.groups[own].name))
-                    fail(path(), "\(SpecValue.jsonQuoted(name)) belongs to group \(groups.0), which runs after group \(groups.1)")
+                    let later = SpecValue.jsonQuoted(spec.groups[other].name)
+                    let current = SpecValue.jsonQuoted(spec.groups[own].name)
+                    let quoted = SpecValue.jsonQuoted(name)
+                    fail(path(), "\(quoted) belongs to group \(later), which runs after group \(current)")
                     orderProblems = true
                     continue
                 }

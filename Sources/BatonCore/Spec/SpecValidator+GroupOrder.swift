@@ -54,7 +54,8 @@ struct GroupOrderCheck {
         var cycle = graph.cycle(through: component[0], within: inComponent.contains)
         // Start the listing at a `depends_on` edge, the one the user can change.
         let explicit = cycle.indices.first { position in
-            cycle[position] < taskCount && graph.slot(from: cycle[position], to: cycle[(position + 1) % cycle.count]) >= 0
+            cycle[position] < taskCount
+                && graph.slot(from: cycle[position], to: cycle[(position + 1) % cycle.count]) >= 0
         }
         guard let explicit else { return }  // impossible: implied edges alone form no cycle
         cycle = Array(cycle[explicit...] + cycle[..<explicit])

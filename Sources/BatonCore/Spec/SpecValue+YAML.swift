@@ -154,7 +154,10 @@ private struct YAMLConverter {
                 return .double(Double(whole))
             default:
                 throw SpecError(
-                    path: "", message: "invalid YAML\(Self.at(scalar.mark)): \(SpecValue.jsonQuoted(text)) does not match its tag \(scalar.tag.rawValue)")
+                    path: "",
+                    message:
+                        "invalid YAML\(Self.at(scalar.mark)): \(SpecValue.jsonQuoted(text)) does not match its tag \(scalar.tag.rawValue)"
+                )
             }
         default:
             throw SpecError(
