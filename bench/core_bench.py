@@ -163,7 +163,9 @@ def run_baton(baton, workdir, spec_path, n, workers):
         raise RunError(f"could not read baton --json output: {e}\n{tail(out)}")
     if succeeded != n or run.get("status") != "succeeded":
         raise RunError(f"baton: run {run.get('status')}, {succeeded}/{n} tasks succeeded")
-    shutil.rmtree(data_dir, ignore_errors=True)
+    # The data dir is NOT removed here but with the whole work dir at the end: on ext4
+    # without a journal (as on the reference VM) inodes freed in the last seconds make the
+    # next inode allocations scan (recently_deleted), which would slow the next Baton run.
     return wall, rss, cpu
 
 
@@ -193,7 +195,6 @@ def run_ninja(workdir, ninja_path, n, parallelism):
     last = statuses[-1] if statuses else (b"0", b"0")
     if done != n or last != (str(n).encode(), str(n).encode()):
         raise RunError(f"ninja ran {done} commands, last status [{last[0].decode()}/{last[1].decode()}], expected [{n}/{n}]")
-    shutil.rmtree(build_dir, ignore_errors=True)
     return wall, rss, cpu
 
 
@@ -213,6 +214,22 @@ def git_revision():
 def fs_type(path):
     try:
         return subprocess.run(["stat", "-f", "-c", "%T", path], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return None
+
+
+def cleanup(workroot, keep):
+    if keep:
+        print(f"# kept {workroot}")
+    else:
+        shutil.rmtree(workroot, ignore_errors=True)
+
+
+def file_info(path):
+    try:
+        st = os.stat(path)
+        return {"path": os.path.abspath(path), "bytes": st.st_size,
+                "mtime": dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc).isoformat(timespec="seconds")}
     except OSError:
         return None
 
@@ -336,11 +353,9 @@ def main():
                     "peak_rss_mb_max": max(rsss), "peak_rss_mb_median": statistics.median(rsss),
                     "samples": samples[tool],
                 })
-    finally:
-        if args.keep:
-            print(f"# kept {workroot}")
-        else:
-            shutil.rmtree(workroot, ignore_errors=True)
+    except BaseException:
+        cleanup(workroot, args.keep)
+        raise
 
     by = {(r["shape"], r["tool"]): r for r in results}
     ratios = {}
@@ -351,6 +366,8 @@ def main():
             "baton_over_xargs": b["wall_s_median"] / x["wall_s_median"] if b and x else None,
             "ninja_over_xargs": nj["wall_s_median"] / x["wall_s_median"] if nj and x else None,
             "baton_over_ninja_cpu": b["cpu_s_median"] / nj["cpu_s_median"] if b and nj and nj["cpu_s_median"] else None,
+            # best run over best run: the least disturbed by other load on the machine
+            "baton_over_ninja_best": b["wall_s_min"] / nj["wall_s_min"] if b and nj else None,
         }
 
     # Table.
@@ -371,6 +388,11 @@ def main():
                 extra = f"  {(f'{bn:.2f}' if bn else '-'):>11} {(f'{bx:.2f}' if bx else '-'):>11} {(f'{bc:.2f}' if bc else '-'):>8}"
             print(f"{shape:8} {tool:6} {r['tasks']:6d} {r['wall_s_median']:8.3f} {r['tasks_per_s']:9.0f} {r['cpu_s_median']:7.2f}"
                   f" {r['peak_rss_mb_max']:8.1f}{extra}")
+
+    best = [f"{shape} {ratios[shape]['baton_over_ninja_best']:.2f}" for shape in shapes
+            if ratios[shape]["baton_over_ninja_best"] is not None]
+    if best and args.repeat > 1:
+        print(f"best-of-{args.repeat} baton/ninja (fastest run over fastest run): {', '.join(best)}")
 
     # Targets.
     checks = []
@@ -417,6 +439,7 @@ def main():
         "benchmark": "baton-core",
         "date": now.isoformat(timespec="seconds"),
         "git_revision": git_revision(),
+        "baton_binary": file_info(args.baton) if "baton" in tools else None,
         "config": {"repeat": args.repeat, "shapes": shapes, "tools": tools, "seed": args.seed,
                    "scale": args.scale, "workers": args.workers, "tmp_fs": fs_type(args.tmp or tempfile.gettempdir())},
         "machine": {"cpus": os.cpu_count(), "kernel": platform.release(), "machine": platform.machine(),
@@ -433,7 +456,9 @@ def main():
     with open(out, "w") as f:
         json.dump(document, f, indent=2)
         f.write("\n")
-    print(f"results: {os.path.relpath(out, os.getcwd()) if out.startswith(os.getcwd()) else out}")
+    print(f"results: {os.path.relpath(out, os.getcwd()) if out.startswith(os.getcwd()) else out}", flush=True)
+    # Removed last: deleting Baton's ~10,000 log files per run takes a while on a slow disk.
+    cleanup(workroot, args.keep)
     if failures:
         return 1
     return 3 if args.strict and not all_ok else 0

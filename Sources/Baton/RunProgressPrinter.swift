@@ -49,7 +49,7 @@ final class RunProgressPrinter: Sendable {
         default:
             var parts: [String] = []
             if let started = task.startedAt, let finished = task.finishedAt {
-                parts.append(String(format: "%.2fs", finished.timeIntervalSince(started)))
+                parts.append(Self.seconds(finished.timeIntervalSince(started)))
             }
             if let reason = task.reason { parts.append(reason) }
             detail = parts.joined(separator: ", ")
@@ -74,6 +74,13 @@ final class RunProgressPrinter: Sendable {
         case .cancelled: return ("■", "\u{1B}[35m")
         case .skipped: return ("↷", "\u{1B}[2m")
         }
+    }
+
+    /// `1.23s` without `String(format:)`, which shows in profiles of 10,000-task runs.
+    static func seconds(_ value: Double) -> String {
+        let hundredths = Int((max(0, value) * 100).rounded())
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)s"
     }
 
     static func clock(_ date: Date) -> String {

@@ -12,13 +12,15 @@ import Testing
     @Test func springForwardSkipsTheMissingLocalTime() throws {
         // 2026-03-29: 02:00 CET jumps to 03:00 CEST; 02:30 does not exist that day.
         let schedule = try S.schedule("30 2 * * *", zone: "Europe/Paris")
-        var workflow = S.workflow(schedule, created: "2026-03-27T12:00:00+01:00", lastFired: "2026-03-28T02:30:00+01:00")
+        var workflow = S.workflow(
+            schedule, created: "2026-03-27T12:00:00+01:00", lastFired: "2026-03-28T02:30:00+01:00")
         let now = S.at("2026-03-29T12:00:00+02:00")
         #expect(CronPlanner.plan(workflow, now: now, activeRuns: [], waiting: nil).decisions.isEmpty)
         #expect(CronPlanner.nextWake(workflow, now: now) == S.at("2026-03-30T02:30:00+02:00"))
         workflow.lastFiredAt = nil
         let hourly = S.workflow(try S.schedule("0 * * * *", zone: "Europe/Paris"), created: "2026-03-29T01:30:00+01:00")
-        #expect(CronPlanner.nextWake(hourly, now: S.at("2026-03-29T01:30:00+01:00")) == S.at("2026-03-29T03:00:00+02:00"))
+        #expect(
+            CronPlanner.nextWake(hourly, now: S.at("2026-03-29T01:30:00+01:00")) == S.at("2026-03-29T03:00:00+02:00"))
         let plan = CronPlanner.plan(hourly, now: S.at("2026-03-29T03:00:00.2+02:00"), activeRuns: [], waiting: nil)
         #expect(S.describe(plan, zone: "Europe/Paris") == ["fire 2026-03-29T03:00:00+02:00"])
     }

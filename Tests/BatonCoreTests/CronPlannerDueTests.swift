@@ -32,7 +32,9 @@ import Testing
         #expect(plan.decisions.isEmpty)
         // Created exactly on an instant: that instant is not after the creation.
         let onTheHour = S.workflow(try S.schedule("0 * * * *"), created: "2026-05-01T11:00:00Z")
-        #expect(CronPlanner.plan(onTheHour, now: S.at("2026-05-01T11:00:00.5Z"), activeRuns: [], waiting: nil).decisions.isEmpty)
+        #expect(
+            CronPlanner.plan(onTheHour, now: S.at("2026-05-01T11:00:00.5Z"), activeRuns: [], waiting: nil).decisions
+                .isEmpty)
     }
 
     @Test func anEditedOrResumedWorkflowDoesNotCatchUpBeforeTheChange() throws {
@@ -77,7 +79,9 @@ import Testing
         let paused = S.workflow(try S.schedule("* * * * * *"), created: "2026-05-01T10:00:00Z", paused: true)
         let unscheduled = S.workflow(nil, created: "2026-05-01T10:00:00Z")
         for workflow in [disabled, paused, unscheduled] {
-            #expect(CronPlanner.plan(workflow, now: S.at("2026-05-01T11:00:00Z"), activeRuns: [], waiting: nil) == CronPlan())
+            #expect(
+                CronPlanner.plan(workflow, now: S.at("2026-05-01T11:00:00Z"), activeRuns: [], waiting: nil)
+                    == CronPlan())
             #expect(CronPlanner.nextWake(workflow, now: S.at("2026-05-01T11:00:00Z")) == nil)
         }
     }
@@ -86,11 +90,15 @@ import Testing
         // The wall clock stepped back an hour: instants up to the watermark never fire again.
         let workflow = S.workflow(
             try S.schedule("*/10 * * * *"), created: "2026-05-01T08:00:00Z", lastFired: "2026-05-01T11:00:00Z")
-        #expect(CronPlanner.plan(workflow, now: S.at("2026-05-01T10:30:00Z"), activeRuns: [], waiting: nil).decisions.isEmpty)
+        #expect(
+            CronPlanner.plan(workflow, now: S.at("2026-05-01T10:30:00Z"), activeRuns: [], waiting: nil).decisions
+                .isEmpty)
         #expect(CronPlanner.nextWake(workflow, now: S.at("2026-05-01T10:30:00Z")) == S.at("2026-05-01T11:10:00Z"))
     }
 
     @Test func runKeysNameTheWorkflowAndTheInstantInMilliseconds() {
-        #expect(CronPlanner.runKey(workflow: "nightly", instant: S.at("2026-05-01T11:00:00Z")) == "cron:nightly:1777633200000")
+        #expect(
+            CronPlanner.runKey(workflow: "nightly", instant: S.at("2026-05-01T11:00:00Z"))
+                == "cron:nightly:1777633200000")
     }
 }

@@ -14,7 +14,8 @@ enum CronPlannerSupport {
         _ cron: String, zone: String = "UTC", overlap: OverlapPolicy = .skip, missed: MissedPolicy = .runOnce,
         enabled: Bool = true
     ) throws -> Schedule {
-        Schedule(cron: try CronExpression.parse(cron), timezone: zone, overlap: overlap, missed: missed, enabled: enabled)
+        Schedule(
+            cron: try CronExpression.parse(cron), timezone: zone, overlap: overlap, missed: missed, enabled: enabled)
     }
 
     /// A workflow created (and last updated) at `created`, with watermark `lastFired`.

@@ -50,7 +50,7 @@ private typealias Fx = EngineFixture
                 attemptStarts: [0: now.addingTimeInterval(-20)]))
         #expect(h.liveNames() == ["a"])
         #expect(h.spawns(of: "a").map(\.attempt) == [2])
-        #expect(h.spawns(of: "a").first?.logPath == "logs/r1/0/2.log")
+        #expect(h.spawns(of: "a").first?.logPath == "logs/r1/0.2.log")
         // The interrupted attempt is closed.
         let closed = h.attemptRows.first { $0.taskIndex == 0 && $0.attempt == 1 }
         #expect(closed?.finishedAt == now)

@@ -13,7 +13,7 @@ private typealias Fx = EngineFixture
         for _ in 0..<3 { h.exit("flaky", code: 1) }
         let plans = h.spawns(of: "flaky")
         #expect(plans.map(\.attempt) == [1, 2, 3])
-        #expect(plans.map(\.logPath) == (1...3).map { "logs/r1/0/\($0).log" })
+        #expect(plans.map(\.logPath) == (1...3).map { "logs/r1/0.\($0).log" })
         #expect(h.status("flaky") == .failed)
         #expect(h.reason("flaky") == "exit code 1")
         #expect(h.record("flaky")?.attempt == 3)

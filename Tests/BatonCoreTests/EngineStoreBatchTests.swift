@@ -56,8 +56,8 @@ private typealias Fx = EngineFixture
         #expect(second.map(\.status) == [.running, .succeeded])
         #expect(second.first?.startedAt == EngineHarness.epoch.addingTimeInterval(1))
         #expect(second.last?.finishedAt == EngineHarness.epoch.addingTimeInterval(3))
-        #expect(first.allSatisfy { $0.logPath == "logs/r1/1/1.log" })
-        #expect(second.allSatisfy { $0.logPath == "logs/r1/1/2.log" })
+        #expect(first.allSatisfy { $0.logPath == "logs/r1/1.1.log" })
+        #expect(second.allSatisfy { $0.logPath == "logs/r1/1.2.log" })
         #expect(rows.allSatisfy { $0.runID == "r1" })
     }
 

@@ -34,7 +34,8 @@ import Testing
     }
 
     @Test func scheduleDefaultsAndEveryField() throws {
-        let plain = try #require(parse(#"{"spec": {"tasks": [{"name": "a", "command": "true"}]}, "schedule": {"cron": "@every 1s"}}"#))
+        let plain = try #require(
+            parse(#"{"spec": {"tasks": [{"name": "a", "command": "true"}]}, "schedule": {"cron": "@every 1s"}}"#))
         let defaults = try #require(plain.schedule)
         #expect(defaults.cron.source == "@every 1s")
         #expect(defaults.timezone == "UTC")
@@ -48,8 +49,11 @@ import Testing
                  "schedule": {"cron": "0 3 * * MON", "timezone": "Europe/Paris", "overlap": "queue", "missed": "skip", "enabled": false},
                  "webhook": {"secret": "s3cret"}}
                 """#))
-        #expect(full.schedule == Schedule(
-            cron: try CronExpression.parse("0 3 * * MON"), timezone: "Europe/Paris", overlap: .queue, missed: .skip, enabled: false))
+        #expect(
+            full.schedule
+                == Schedule(
+                    cron: try CronExpression.parse("0 3 * * MON"), timezone: "Europe/Paris", overlap: .queue,
+                    missed: .skip, enabled: false))
         #expect(full.webhookSecret == "s3cret")
     }
 
@@ -61,13 +65,17 @@ import Testing
 
     @Test func theOriginalFormatIsAcceptedAsTheSpecObject() throws {
         let definition = try #require(
-            parse(#"{"spec": {"mode": "failfast", "tasks": [{"Name": "a", "Command": "true", "TimeoutInMinutes": 0.5}]}}"#))
+            parse(
+                #"{"spec": {"mode": "failfast", "tasks": [{"Name": "a", "Command": "true", "TimeoutInMinutes": 0.5}]}}"#
+            ))
         #expect(definition.spec.tasks.first?.timeoutSeconds == 30)
     }
 
     @Test func specErrorsArePrefixedWithSpec() {
         #expect(
-            errors(#"{"spec": {"tasks": [{"name": "a", "command": ""}, {"name": "b", "command": "x", "depends_on": ["zz"]}]}}"#)
+            errors(
+                #"{"spec": {"tasks": [{"name": "a", "command": ""}, {"name": "b", "command": "x", "depends_on": ["zz"]}]}}"#
+            )
                 == ["spec.tasks[0].command: must not be empty", #"spec.tasks[1].depends_on[0]: unknown task "zz""#])
         #expect(errors(#"{"spec": {"tasks": [], "colour": 1}}"#).contains { $0.hasPrefix("spec.colour: unknown key") })
         #expect(errors(#"{"spec": "tasks: []"}"#) == ["spec: expected a map (a spec as a JSON object), got a string"])
@@ -89,28 +97,35 @@ import Testing
                     "schedule.enabled: expected a boolean, got a string",
                     #"schedule.cronn: unknown key (did you mean "cron"?)"#,
                 ])
-        #expect(errors(#"{"spec": {"tasks": [{"name": "a", "command": "true"}]}, "schedule": {}}"#) == ["schedule.cron: is required"])
-        #expect(errors(#"{"spec": {"tasks": [{"name": "a", "command": "true"}]}, "schedule": "@daily"}"#)
-            == ["schedule: expected a map, got a string"])
+        #expect(
+            errors(#"{"spec": {"tasks": [{"name": "a", "command": "true"}]}, "schedule": {}}"#) == [
+                "schedule.cron: is required"
+            ])
+        #expect(
+            errors(#"{"spec": {"tasks": [{"name": "a", "command": "true"}]}, "schedule": "@daily"}"#)
+                == ["schedule: expected a map, got a string"])
     }
 
     @Test func webhookNeedsANonEmptySecret() {
         let spec = #""spec": {"tasks": [{"name": "a", "command": "true"}]}"#
         #expect(errors("{\(spec), \"webhook\": {}}") == ["webhook.secret: is required"])
         #expect(errors("{\(spec), \"webhook\": {\"secret\": \"\"}}") == ["webhook.secret: must not be empty"])
-        #expect(errors("{\(spec), \"webhook\": {\"secret\": \"x\", \"enabled\": true}}")
-            == [#"webhook.enabled: unknown key"#])
+        #expect(
+            errors("{\(spec), \"webhook\": {\"secret\": \"x\", \"enabled\": true}}")
+                == [#"webhook.enabled: unknown key"#])
     }
 
     @Test func unknownTopLevelKeysAndBadDocuments() {
-        #expect(errors(#"{"spec": {"tasks": [{"name": "a", "command": "true"}]}, "shedule": {}}"#)
-            == [#"shedule: unknown key (did you mean "schedule"?)"#])
+        #expect(
+            errors(#"{"spec": {"tasks": [{"name": "a", "command": "true"}]}, "shedule": {}}"#)
+                == [#"shedule: unknown key (did you mean "schedule"?)"#])
         #expect(errors("[]") == ["expected a map at the top level, got a list"])
         #expect(errors("{").count == 1)
     }
 
     @Test func errorsFromEverySectionAreReportedTogetherInDocumentOrder() {
-        let found = errors(#"{"schedule": {"cron": "bad"}, "spec": {"tasks": [{"name": "a"}]}, "webhook": {"secret": 3}}"#)
+        let found = errors(
+            #"{"schedule": {"cron": "bad"}, "spec": {"tasks": [{"name": "a"}]}, "webhook": {"secret": 3}}"#)
         #expect(found.count == 3, "\(found)")
         #expect(found.first == "schedule.cron: position 4: expected 5 or 6 fields, got 1", "\(found)")
         #expect(found.dropFirst().first == "spec.tasks[0].command: is required", "\(found)")

@@ -77,9 +77,9 @@ enum Timestamps {
 }
 
 extension Scratch {
-    /// The log of one attempt: `<data-dir>/logs/<runID>/<taskIndex>/<attempt>.log`.
+    /// The log of one attempt: `<data-dir>/logs/<runID>/<taskIndex>.<attempt>.log`.
     func log(_ run: RunOutput, task name: String, attempt: Int = 1) throws -> String {
-        let path = "data/logs/\(run.id)/\(try run.index(of: name))/\(attempt).log"
+        let path = "data/logs/\(run.id)/\(try run.index(of: name)).\(attempt).log"
         guard let text = read(path) else { throw E2EError("no log at \(path)") }
         return text
     }

@@ -23,7 +23,7 @@ struct RunOutputTests {
         #expect(exit.status == 0, "\(exit)")
         #expect(try run.task("chatty").status == "succeeded")
         #expect(scratch.read("chatty-done") != nil)
-        let path = scratch.path("data/logs/\(run.id)/0/1.log")
+        let path = scratch.path("data/logs/\(run.id)/0.1.log")
         let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? -1
         let cap = 10 * Self.mebibyte
         #expect(size >= cap, "log holds \(size) bytes, less than the 10 MiB cap")
@@ -65,10 +65,12 @@ struct RunOutputTests {
         #expect(seven.status == "failed")
         #expect(seven.exitCode == 7)
         #expect(seven.signal == nil)
+        #expect(seven.reason == "exit code 7")
         let killed = try run.task("killed")
         #expect(killed.status == "failed")
         #expect(killed.signal == 9)
         #expect(killed.exitCode == nil)
+        #expect(killed.reason == "killed by signal 9")
     }
 
     @Test func runExitsZeroWhenTheRunSucceeded() async throws {

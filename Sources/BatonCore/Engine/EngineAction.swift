@@ -46,8 +46,10 @@ public enum EngineAction: Sendable, Equatable {
 
 /// Where each attempt's output goes, relative to the data directory.
 public enum LogLayout {
-    /// `logs/<run>/<task index>/<attempt>.log`: indices, not names, so any task name is safe.
+    /// `logs/<run>/<task index>.<attempt>.log`: indices, not names, so any task name is
+    /// safe; one flat directory per run, because creating a directory per task costs more
+    /// than spawning the task on ext4 (see bench/README.md).
     public static func relativePath(runID: String, taskIndex: Int, attempt: Int) -> String {
-        "logs/\(runID)/\(taskIndex)/\(attempt).log"
+        "logs/\(runID)/\(taskIndex).\(attempt).log"
     }
 }

@@ -15,6 +15,9 @@ final class ExecutorLoop: @unchecked Sendable {
     let observers: ExecutorObservers
     let reactor: ChildReactor
     var engine: Engine
+    /// `<data dir>/`, joined to log paths by plain concatenation (a URL per spawn shows in
+    /// profiles).
+    let dataDirectoryPath: String
 
     /// Live processes: reactor tag → task, and task → pid for signals.
     var tagToRef: [UInt64: TaskRef] = [:]
@@ -38,6 +41,8 @@ final class ExecutorLoop: @unchecked Sendable {
         self.observers = observers
         self.reactor = try ChildReactor()
         self.engine = Engine(workers: configuration.workers)
+        let path = configuration.dataDirectory.path
+        self.dataDirectoryPath = path.hasSuffix("/") ? path : path + "/"
     }
 
     /// The loop: drain the inbox, perform actions, persist, then sleep until the next exit,
@@ -136,7 +141,7 @@ final class ExecutorLoop: @unchecked Sendable {
         let request = SpawnRequest(
             tag: tag, argv: plan.command.argv, environment: environment,
             workingDirectory: plan.cwd,
-            logPath: configuration.dataDirectory.appendingPathComponent(plan.logPath).path,
+            logPath: dataDirectoryPath + plan.logPath,
             logCapBytes: configuration.logCapBytes)
         do {
             let pid = try reactor.spawn(request)
