@@ -35,7 +35,7 @@ final class BatonProcess: @unchecked Sendable {
     /// scratch tag and `environment` added to the test's environment.
     init(
         _ arguments: [String], scratch: Scratch, directory: String? = nil,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:], standardInput: Pipe? = nil
     ) throws {
         self.arguments = arguments
         let id = UUID().uuidString.prefix(8)
@@ -60,7 +60,7 @@ final class BatonProcess: @unchecked Sendable {
         env["NO_COLOR"] = "1"
         env.merge(environment) { $1 }
         process.environment = env
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = standardInput ?? FileHandle.nullDevice
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -124,11 +124,11 @@ extension Scratch {
     /// Starts `baton run SPEC --json --data-dir DATA [EXTRA]` in the background.
     func startRun(
         _ spec: String, extra: [String] = [], directory: String? = nil,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:], standardInput: Pipe? = nil
     ) throws -> BatonProcess {
         try BatonProcess(
             ["run", spec, "--json", "--data-dir", dataDirectory] + extra, scratch: self,
-            directory: directory, environment: environment)
+            directory: directory, environment: environment, standardInput: standardInput)
     }
 
     /// `baton run SPEC --json --data-dir DATA [EXTRA]` to completion, with the final Run

@@ -83,7 +83,7 @@ struct ProcessCleanupTests {
         let run = try RunOutput.decode(exit)
         #expect(run.id == runID)
         #expect(run.statuses == stored)
-        #expect(try run.task("tree").reason != nil)
+        #expect(try run.task("tree").reason == "cancelled by client")
     }
 
     @Test func secondSignalStopsTheCleanupStageToo() async throws {
@@ -112,5 +112,62 @@ struct ProcessCleanupTests {
         let run = try RunOutput.decode(exit)
         #expect(run.status == "cancelled")
         #expect(run.statuses == ["tree": "cancelled", "cleanup tree": "cancelled"])
+    }
+
+    @Test func finishedTaskLeavesNoBackgroundJobBehind() async throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanUp() }
+        let (exit, run) = try await scratch.run(spec: [
+            "name": "background",
+            "tasks": [
+                [
+                    "name": "leaky",
+                    "command": "sleep 1000 & echo $! > \"$DIR/bg.pid\"; (sleep 1000 &); cut -d' ' -f5 /proc/$$/stat > \"$DIR/bg.pgid\"; echo done",
+                ]
+            ],
+        ])
+        #expect(exit.status == 0, "\(exit)")
+        #expect(try run.task("leaky").status == "succeeded")
+        let pid = try #require(scratch.read("bg.pid").flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        let pgid = try #require(scratch.read("bg.pgid").flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        await ProcessTree.expectGone(ProcessTree.Recorded(pids: [pid], pgid: pgid), in: scratch)
+    }
+
+    /// SPEC §2: no task process is left behind as a zombie while Baton runs.
+    @Test func endedTasksAndHooksAreReapedWhileTheRunGoesOn() async throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanUp() }
+        let spec = try scratch.writeSpec([
+            "name": "reaping", "kill_grace_seconds": 0.5,
+            "env": ["DIR": scratch.directory.path, "DB": scratch.database],
+            "tasks": [
+                ["name": "quick", "command": "true"],
+                ["name": "failing", "command": "exit 3"],
+                ["name": "slow to die", "timeout_seconds": 0.3, "on_timeout": "echo hook", "command": "sleep 1000"],
+                [
+                    "name": "holder",
+                    "command": "\(RunFailureModeTests.waitForStored("quick", "succeeded")); "
+                        + "\(RunFailureModeTests.waitForStored("failing", "failed")); "
+                        + "\(RunFailureModeTests.waitForStored("slow to die", "timed_out")); touch \"$DIR/holder.ready\"; "
+                        + "while [ ! -f \"$DIR/release\" ]; do sleep 0.01; done",
+                ],
+            ],
+        ])
+        let baton = try scratch.startRun(spec, extra: ["--workers", "8"])
+        try await scratch.waitForFile("holder.ready", while: baton)
+        // Everything but "holder" has ended and was recorded: none may linger as a zombie.
+        do {
+            try await waitUntil("Baton to reap its children", within: .seconds(5)) {
+                ProcessTable.allPIDs().compactMap(ProcessTable.entry).allSatisfy { !($0.ppid == baton.pid && $0.isZombie) }
+            }
+        } catch {
+            let zombies = ProcessTable.allPIDs().compactMap(ProcessTable.entry).filter { $0.ppid == baton.pid && $0.isZombie }
+            Issue.record("zombie children of baton: \(zombies)")
+        }
+        try scratch.write("release", "")
+        let exit = try await baton.finish()
+        #expect(exit.status == 1, "\(exit)")
+        let run = try RunOutput.decode(exit)
+        #expect(run.statuses == ["quick": "succeeded", "failing": "failed", "slow to die": "timed_out", "holder": "succeeded"])
     }
 }

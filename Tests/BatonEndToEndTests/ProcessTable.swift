@@ -13,7 +13,15 @@ enum ProcessTable {
 
         var isZombie: Bool { state == "Z" || state == "X" }
 
-        var description: String { "pid \(pid) (\(command)) state \(state) ppid \(ppid) pgid \(pgid)" }
+        var description: String {
+            let arguments = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
+                .map { String(decoding: $0.map { $0 == 0 ? 32 : $0 }, as: UTF8.self) } ?? ""
+            // Which task it belongs to, when it is one.
+            let task = (FileManager.default.contents(atPath: "/proc/\(pid)/environ") ?? Data())
+                .split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+                .filter { $0.hasPrefix("BATON_TASK=") || $0.hasPrefix("BATON_ATTEMPT=") }
+            return "pid \(pid) (\(command)) state \(state) ppid \(ppid) pgid \(pgid) \(task): \(arguments)"
+        }
     }
 
     /// /proc/PID/stat of `pid`, or nil when there is no such process.

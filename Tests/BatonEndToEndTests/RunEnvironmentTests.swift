@@ -90,4 +90,23 @@ struct RunEnvironmentTests {
         #expect(try scratch.log(run, task: "string") == "\(home.utf8.count)")
         #expect(try run.task("home").status == "succeeded")
     }
+
+    /// A task never waits on Baton's stdin (a terminal or a CI pipe): it reads /dev/null.
+    @Test func tasksReadStdinFromDevNull() async throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanUp() }
+        let spec = try scratch.writeSpec([
+            "name": "stdin", "kill_grace_seconds": 0.5,
+            "tasks": [["name": "reader", "timeout_seconds": 10, "command": "cat; echo end of input"]],
+        ])
+        let stdin = Pipe()
+        defer { try? stdin.fileHandleForWriting.close() }
+        let baton = try scratch.startRun(spec, standardInput: stdin)
+        try stdin.fileHandleForWriting.write(contentsOf: Data("from baton's stdin\n".utf8))
+        let exit = try await baton.finish()
+        let run = try RunOutput.decode(exit)
+        #expect(exit.status == 0, "\(exit)")
+        #expect(try run.task("reader").status == "succeeded")
+        #expect(try scratch.log(run, task: "reader") == "end of input\n")
+    }
 }

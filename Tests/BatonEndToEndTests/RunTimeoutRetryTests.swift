@@ -27,7 +27,7 @@ struct RunTimeoutRetryTests {
         #expect(run.status == "failed")
         #expect(run.statuses == ["stuck": "timed_out", "stuck argv": "timed_out", "quick": "succeeded"])
         let stuck = try run.task("stuck")
-        #expect(stuck.reason?.hasPrefix("timeout after 1") == true, "reason: \(stuck.reason ?? "nil")")
+        #expect(stuck.reason == "timeout after 1s")
         #expect(stuck.durationSeconds.map { $0 >= 0.9 && $0 < 30 } == true, "duration \(String(describing: stuck.durationSeconds))")
         let log = try scratch.log(run, task: "stuck")
         #expect(log.hasPrefix("started\n"), "\(log)")
@@ -63,6 +63,10 @@ struct RunTimeoutRetryTests {
                 ],
                 ["name": "always fails", "retries": 2, "command": "echo \"attempt $BATON_ATTEMPT\"; exit 4"],
                 [
+                    "name": "timeout not retryable", "retries": 2, "retry_exit_codes": [75], "timeout_seconds": 0.5,
+                    "command": "sleep 1000",
+                ],
+                [
                     "name": "timeout then ok", "retries": 1, "timeout_seconds": 1,
                     "command": "echo \"attempt $BATON_ATTEMPT\"; [ \"$BATON_ATTEMPT\" -ge 2 ] || sleep 1000",
                 ],
@@ -72,8 +76,9 @@ struct RunTimeoutRetryTests {
         #expect(
             run.statuses == [
                 "third time lucky": "succeeded", "not retryable": "failed", "always fails": "failed",
-                "timeout then ok": "succeeded",
+                "timeout not retryable": "timed_out", "timeout then ok": "succeeded",
             ])
+        #expect(try run.task("timeout not retryable").attempt == 1, "a timeout has no exit code to match")
         let lucky = try run.task("third time lucky")
         #expect(lucky.attempt == 3)
         #expect(lucky.exitCode == 0)
@@ -122,13 +127,69 @@ struct RunTimeoutRetryTests {
         #expect(exit.status == 3, "\(exit)")
         #expect(run.status == "timed_out")
         let tree = try run.task("tree")
-        #expect(["cancelled", "timed_out"].contains(tree.status), "tree ended \(tree.status)")
-        #expect(tree.reason != nil)
-        #expect(try run.task("after tree").status != "succeeded")
+        #expect(tree.status == "cancelled")
+        #expect(tree.reason == "run timeout after 1s")
+        let afterTree = try run.task("after tree")
+        #expect(afterTree.status == "skipped")
+        #expect(afterTree.reason == "run timed out")
         #expect(try run.task("cleanup").status == "succeeded", "runalways runs after a run timeout")
         let runTime = try Timestamps.parse(run.finishedAt, "finished_at").timeIntervalSince(
             Timestamps.parse(run.startedAt, "started_at"))
         #expect(runTime >= 0.9 && runTime < 30, "run took \(runTime)s with a 1s deadline")
         await ProcessTree.expectGone(try ProcessTree.recorded("tree", in: scratch), in: scratch)
+    }
+
+    @Test func retryBackoffIsExponentialAndCapped() async throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanUp() }
+        let (exit, run) = try await scratch.run(spec: [
+            "name": "backoff",
+            "tasks": [
+                [
+                    "name": "flaky", "retries": 3, "retry_delay_seconds": 0.3, "retry_backoff": "exponential",
+                    "retry_max_delay_seconds": 0.5, "command": "[ \"$BATON_ATTEMPT\" -ge 4 ] || exit 1",
+                ]
+            ],
+        ])
+        #expect(exit.status == 0, "\(exit)")
+        #expect(try run.task("flaky").attempt == 4)
+        let rows = try scratch.query(
+            "SELECT a.started_at, a.finished_at FROM attempts a JOIN tasks t "
+                + "ON a.run_id = t.run_id AND a.task_idx = t.idx WHERE t.name = 'flaky' ORDER BY a.attempt")
+        #expect(rows.count == 4, "\(rows)")
+        let gaps = zip(rows, rows.dropFirst()).map { previous, next in
+            (next["started_at"] as? Double ?? 0) - (previous["finished_at"] as? Double ?? .infinity)
+        }
+        // 0.3, then 0.6 and 1.2 capped to 0.5. Lower bounds exact; upper bounds generous but
+        // below the uncapped 1.2 s.
+        #expect(gaps.count == 3)
+        if gaps.count == 3 {
+            #expect(gaps[0] >= 0.29, "\(gaps)")
+            #expect(gaps[1] >= 0.49, "\(gaps)")
+            #expect(gaps[2] >= 0.49 && gaps[2] < 1.1, "third delay not capped at 0.5s: \(gaps)")
+        }
+    }
+
+    @Test func killGraceSecondsSeparatesSigtermFromSigkill() async throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanUp() }
+        let (exit, run) = try await scratch.run(spec: [
+            "name": "grace",
+            "kill_grace_seconds": 1,
+            "tasks": [
+                [
+                    "name": "stubborn", "timeout_seconds": 0.5,
+                    "command": "trap 'echo got TERM' TERM; echo started; while :; do sleep 0.05; done",
+                ]
+            ],
+        ])
+        #expect(exit.status == 1, "\(exit)")
+        let stubborn = try run.task("stubborn")
+        #expect(stubborn.status == "timed_out")
+        #expect(stubborn.signal == 9, "SIGKILL after the grace")
+        let duration = stubborn.durationSeconds ?? 0
+        #expect(duration >= 1.45 && duration < 30, "timeout 0.5s + grace 1s, took \(duration)s")
+        let log = try scratch.log(run, task: "stubborn")
+        #expect(log.hasPrefix("started\n") && log.contains("got TERM\n"), "\(log)")
     }
 }

@@ -34,4 +34,36 @@ struct SeedSampleTests {
         // Nothing written next to the sample.
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == before)
     }
+
+    /// The original format's `TimeoutInMinutes` (fractions allowed) and `RunCommandOnTimeout`.
+    @Test func seedFormatTimeoutRunsRunCommandOnTimeout() async throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanUp() }
+        let spec = try scratch.write(
+            "scheduler.yaml",
+            """
+            mode: waitall
+            groups:
+                - Group: Only
+                  Strategy: sequential
+            tasks:
+                 - Command: echo begun; sleep 1000
+                   Name: Too Slow
+                   Group: Only
+                   TimeoutInMinutes: 0.01
+                   RunCommandOnTimeout: echo "timeout handler for $BATON_TASK"
+                 - Command: echo next
+                   Name: Next
+                   Group: Only
+            """)
+        let (exit, run) = try await scratch.run(spec)
+        #expect(exit.status == 1, "\(exit)")
+        let slow = try run.task("Too Slow")
+        #expect(slow.status == "timed_out")
+        #expect(slow.durationSeconds.map { $0 >= 0.55 && $0 < 30 } == true, "0.01 min = 0.6 s: \(String(describing: slow.durationSeconds))")
+        let log = try scratch.log(run, task: "Too Slow")
+        #expect(log.hasPrefix("begun\n"), "\(log)")
+        #expect(log.contains("timeout handler for Too Slow"), "\(log)")
+        #expect(try run.task("Next").status == "succeeded", "a sequential group under waitall goes on")
+    }
 }

@@ -82,7 +82,7 @@ public final class CronTicker: Sendable {
 
     private func run() {
         while !state.withLock({ $0.stopping }) {
-            let wake = loop.tick(now: Date())
+            let wake = loop.tick(now: Date()) { state.withLock { $0.stopping } }
             let waiting = loop.hasWaiting
             state.withLock { $0.hasWaiting = waiting }
             guard let wake else {

@@ -31,8 +31,9 @@ final class CronTickerLoop: @unchecked Sendable {
     var hasWaiting: Bool { !waiting.isEmpty }
 
     /// Handles every due instant at `now`; returns when to look again (nil: nothing is
-    /// scheduled).
-    func tick(now: Date) -> Date? {
+    /// scheduled). Gives up between two workflows once `stopping` says so (a tick of
+    /// thousands of fires must not hold up a shutdown; what it left is due on restart).
+    func tick(now: Date, stopping: () -> Bool = { false }) -> Date? {
         let workflows: [WorkflowRecord]
         do {
             workflows = try store.workflows()
@@ -46,6 +47,7 @@ final class CronTickerLoop: @unchecked Sendable {
         var active: [String: [String]]?
         var next: Date?
         for workflow in workflows {
+            if stopping() { return nil }
             guard let schedule = workflow.schedule, CronPlanner.isScheduled(workflow) else {
                 waiting[workflow.name] = nil
                 continue
@@ -127,12 +129,14 @@ final class CronTickerLoop: @unchecked Sendable {
         case .duplicate(let existing):
             // Its insert moved the watermark already; this only guards against re-planning it.
             try store.markFired(name: workflow.name, at: instant)
-            logger.info("cron: instant already fired", metadata: ["workflow": "\(workflow.name)", "run": "\(existing)"])
+            logger.info(
+                "cron: instant already fired", metadata: ["workflow": "\(workflow.name)", "run": "\(existing)"])
         case .inserted:
             do {
                 try store.enqueueNotifications(NotificationRecord.waiting(for: run.record.id, spec: spec))
             } catch {
-                logger.error("cron: cannot queue notifications", metadata: ["run": "\(run.record.id)", "error": "\(error)"])
+                logger.error(
+                    "cron: cannot queue notifications", metadata: ["run": "\(run.record.id)", "error": "\(error)"])
             }
             control.submit(run.record, spec: spec, tasks: nil, extraEnvironment: [:])
             if waiting[workflow.name] == instant { waiting[workflow.name] = nil }
