@@ -4,15 +4,23 @@ import Foundation
 ///
 /// Fairness (SPEC §2): slots are handed out round-robin, one task per run per turn, so a
 /// run with 10,000 ready tasks cannot starve a run submitted after it.
+///
+/// Cost: each event touches only the runs it concerns. Runs with startable tasks wait in
+/// a ring, wake-up times sit in an indexed heap, and changed runs are tracked, so 1,000
+/// concurrent runs add nothing to an event about one of them.
 public struct Engine: Sendable {
     /// Size of the worker pool.
     public let workers: Int
     public private(set) var runs: [String: RunMachine] = [:]
-    /// Runs in round-robin order.
-    private var rotation: [String] = []
-    private var cursor = 0
     /// Pool slots in use (forever tasks hold none).
     public private(set) var busy = 0
+    /// Runs that may start a task, in round-robin order.
+    private var ring = ReadyRing()
+    private var wakes = WakeQueue()
+    /// Runs changed since the last `drainChanges`, in first-touch order.
+    private var dirty: [String] = []
+    private var isDirty: Set<String> = []
+    private var finished: [String] = []
     private var slotHolders: Set<TaskRef> = []
     private var actions: [EngineAction] = []
 
@@ -24,9 +32,9 @@ public struct Engine: Sendable {
     public mutating func add(_ machine: RunMachine, now: Date) {
         var machine = machine
         machine.start(now: now)
-        runs[machine.runID] = machine
-        rotation.append(machine.runID)
-        collect(machine.runID)
+        let runID = machine.runID
+        runs[runID] = machine
+        touched(runID)
         fill(now: now)
     }
 
@@ -35,22 +43,22 @@ public struct Engine: Sendable {
     public mutating func cancel(runID: String, now: Date) -> Bool {
         guard runs[runID] != nil else { return false }
         let accepted = runs[runID]!.cancel(now: now)
-        collect(runID)
+        touched(runID)
         fill(now: now)
         return accepted
     }
 
     public mutating func processStarted(_ ref: TaskRef, pid: Int32) {
-        runs[ref.runID]?.processStarted(task: ref.task, pid: pid)
+        guard runs[ref.runID] != nil else { return }
+        runs[ref.runID]!.processStarted(task: ref.task, pid: pid)
+        markDirty(ref.runID)
     }
 
-    public mutating func processExited(
-        _ ref: TaskRef, exitCode: Int32?, signal: Int32?, now: Date
-    ) {
+    public mutating func processExited(_ ref: TaskRef, exitCode: Int32?, signal: Int32?, now: Date) {
         guard runs[ref.runID] != nil else { return }
         runs[ref.runID]!.processExited(task: ref.task, exitCode: exitCode, signal: signal, now: now)
         releaseSlotIfIdle(ref)
-        collect(ref.runID)
+        touched(ref.runID)
         fill(now: now)
     }
 
@@ -58,35 +66,34 @@ public struct Engine: Sendable {
         guard runs[ref.runID] != nil else { return }
         runs[ref.runID]!.spawnFailed(task: ref.task, message: message, now: now)
         releaseSlotIfIdle(ref)
-        collect(ref.runID)
+        touched(ref.runID)
         fill(now: now)
     }
 
     /// Handles every due timer of every run.
     public mutating func tick(now: Date) {
-        for runID in rotation where (runs[runID]?.nextWake).map({ $0 <= now }) ?? false {
+        for runID in wakes.due(now) where runs[runID] != nil {
             runs[runID]!.tick(now: now)
-            collect(runID)
+            touched(runID)
         }
         fill(now: now)
     }
 
     /// The earliest time `tick` has work to do.
-    public var nextWake: Date? {
-        var earliest: Date?
-        for machine in runs.values {
-            if let wake = machine.nextWake, earliest.map({ wake < $0 }) ?? true { earliest = wake }
-        }
-        return earliest
-    }
+    public var nextWake: Date? { wakes.earliest }
 
     /// Runs that are stuck by a scheduling bug (see `RunMachine.isStalled`).
-    public var stalledRuns: [String] { rotation.filter { runs[$0]?.isStalled ?? false } }
+    public var stalledRuns: [String] { runs.keys.filter { runs[$0]!.isStalled }.sorted() }
+
+    /// Stalled runs among those changed since the last `drainChanges` (what the executor
+    /// checks after every round: a run can only stall when something happened to it).
+    public var stalledChangedRuns: [String] { dirty.filter { runs[$0]?.isStalled ?? false } }
 
     /// Ends a stalled run rather than hang.
     public mutating func abortStalled(runID: String, now: Date) {
-        runs[runID]?.abortStalled(now: now)
-        collect(runID)
+        guard runs[runID] != nil else { return }
+        runs[runID]!.abortStalled(now: now)
+        touched(runID)
     }
 
     /// Drains the actions produced since the last call.
@@ -95,29 +102,50 @@ public struct Engine: Sendable {
         return actions
     }
 
-    /// Drains every run's persisted changes into one batch (one transaction).
+    /// Drains the changed runs' persisted changes into one batch (one transaction).
     public mutating func drainChanges() -> StoreBatch {
         var batch = StoreBatch()
-        for runID in rotation { runs[runID]!.drainChanges(into: &batch) }
+        for runID in dirty where runs[runID] != nil {
+            runs[runID]!.drainChanges(into: &batch)
+        }
+        dirty.removeAll(keepingCapacity: true)
+        isDirty.removeAll(keepingCapacity: true)
         return batch
     }
 
     /// Forgets finished runs whose changes have been drained.
     public mutating func removeFinishedRuns() {
-        let finished = rotation.filter { runs[$0]?.isFinished ?? true }
         guard !finished.isEmpty else { return }
-        for runID in finished { runs[runID] = nil }
-        rotation.removeAll { runs[$0] == nil }
-        cursor = rotation.isEmpty ? 0 : cursor % rotation.count
+        var kept: [String] = []
+        for runID in finished {
+            if isDirty.contains(runID) {
+                kept.append(runID)
+            } else {
+                runs[runID] = nil
+                wakes.set(runID, nil)
+                ring.remove(runID)
+            }
+        }
+        finished = kept
     }
 
     // MARK: Internals
 
-    private mutating func collect(_ runID: String) {
-        guard runs[runID] != nil else { return }
+    private mutating func markDirty(_ runID: String) {
+        if isDirty.insert(runID).inserted { dirty.append(runID) }
+    }
+
+    /// After an event on a run: collect its actions, and refresh its wake time, its place
+    /// in the ring and its dirty mark.
+    private mutating func touched(_ runID: String) {
+        guard let machine = runs[runID] else { return }
+        markDirty(runID)
         for action in runs[runID]!.takeActions() {
+            if case .runFinished = action { finished.append(runID) }
             actions.append(action)
         }
+        wakes.set(runID, machine.nextWake)
+        if machine.readyTaskCount > 0 && !machine.isFinished { ring.append(runID) }
     }
 
     private mutating func releaseSlotIfIdle(_ ref: TaskRef) {
@@ -128,31 +156,30 @@ public struct Engine: Sendable {
         }
     }
 
-    /// Starts tasks, one per run per turn, until the pool is full or nothing is ready.
+    /// Starts tasks, one per run per turn, until the pool is full or nothing can start.
+    /// Runs blocked by their own limits keep their place in the ring; when the pool is
+    /// full the pass stops at once instead of asking every run.
     private mutating func fill(now: Date) {
-        guard !rotation.isEmpty else { return }
-        var progress = true
-        while progress {
-            progress = false
-            let start = cursor
-            for step in 0..<rotation.count {
-                let position = (start + step) % rotation.count
-                let runID = rotation[position]
-                guard runs[runID]!.readyTaskCount > 0 else { continue }
-                let result = runs[runID]!.startNext(now: now, poolAvailable: busy < workers)
-                switch result {
-                case .none: continue
-                case .started:
-                    busy += 1
-                    progress = true
-                    cursor = (position + 1) % rotation.count
-                    if let task = lastStarted(runID) { slotHolders.insert(task) }
-                case .startedForever:
-                    progress = true
-                }
-                collect(runID)
+        var blockedByOwnLimits: [String] = []
+        while let runID = ring.popFirst() {
+            guard runs[runID] != nil, runs[runID]!.readyTaskCount > 0 else { continue }
+            let poolAvailable = busy < workers
+            switch runs[runID]!.startNext(now: now, poolAvailable: poolAvailable) {
+            case .started:
+                busy += 1
+                if let task = lastStarted(runID) { slotHolders.insert(task) }
+                touched(runID)  // back at the end of the ring if it has more
+            case .startedForever:
+                touched(runID)
+            case .none where poolAvailable:
+                blockedByOwnLimits.append(runID)
+            case .none:
+                ring.pushFront(runID)
+                for skipped in blockedByOwnLimits.reversed() { ring.pushFront(skipped) }
+                return
             }
         }
+        for skipped in blockedByOwnLimits { ring.append(skipped) }
     }
 
     /// The task whose spawn the run just emitted.
@@ -161,5 +188,46 @@ public struct Engine: Sendable {
             if case .spawn(let plan) = action, !plan.isTimeoutHook { return plan.ref }
         }
         return nil
+    }
+}
+
+/// Run ids in round-robin order, each at most once.
+struct ReadyRing: Sendable {
+    private var items: [String] = []
+    private var head = 0
+    private var members: Set<String> = []
+
+    mutating func append(_ runID: String) {
+        if members.insert(runID).inserted { items.append(runID) }
+    }
+
+    mutating func popFirst() -> String? {
+        while head < items.count {
+            let runID = items[head]
+            head += 1
+            if head > 1024 && head * 2 > items.count {
+                items.removeFirst(head)
+                head = 0
+            }
+            if members.remove(runID) != nil { return runID }
+        }
+        items.removeAll(keepingCapacity: true)
+        head = 0
+        return nil
+    }
+
+    /// Puts a run back at the front (it keeps its turn).
+    mutating func pushFront(_ runID: String) {
+        guard members.insert(runID).inserted else { return }
+        if head > 0 {
+            head -= 1
+            items[head] = runID
+        } else {
+            items.insert(runID, at: 0)
+        }
+    }
+
+    mutating func remove(_ runID: String) {
+        members.remove(runID)
     }
 }

@@ -101,7 +101,7 @@ final class ExecutorLoop: @unchecked Sendable {
             for action in actions { perform(action) }
             actions = engine.takeActions()
         }
-        for runID in engine.stalledRuns {
+        for runID in engine.stalledChangedRuns {
             logger.critical(
                 "scheduler stalled: nothing running, nothing ready, run not finished; ending it",
                 metadata: ["run": "\(runID)"])
