@@ -42,7 +42,7 @@ public struct WorkflowDocument: Codable, Sendable, Equatable {
     /// The document of `record` at `now`, given the summary of its last run (if any).
     public init(record: WorkflowRecord, lastRun: RunDocument?, now: Date) {
         name = record.name
-        spec = JSONValue(json: record.specJSON) ?? .null
+        spec = (JSONValue(json: record.specJSON) ?? .null).redactingNotifySecrets()
         schedule = record.schedule.map(ScheduleDocument.init)
         webhook = record.webhookSecret == nil ? nil : WebhookDocument(enabled: true)
         state = record.paused ? "paused" : "active"
@@ -113,5 +113,22 @@ public struct WorkflowList: Codable, Sendable, Equatable {
 
     public init(workflows: [WorkflowDocument]) {
         self.workflows = workflows
+    }
+}
+
+extension JSONValue {
+    /// The spec with every `notify[].secret` set to null: secrets are write-only, like the
+    /// webhook secret (a GET-then-PUT round trip drops them; send them again to keep them).
+    func redactingNotifySecrets() -> JSONValue {
+        guard case .object(var members) = self, case .array(let entries)? = members["notify"] else { return self }
+        members["notify"] = .array(
+            entries.map { entry in
+                guard case .object(var fields) = entry, fields["secret"] != nil, fields["secret"] != .null else {
+                    return entry
+                }
+                fields["secret"] = .null
+                return .object(fields)
+            })
+        return .object(members)
     }
 }
