@@ -28,13 +28,15 @@ struct Server {
             throw ServeError.setup("cannot open the data directory \(directory.path): \(error)")
         }
         let runFinished = RunFinishedListeners()
+        let revisions = RunRevisions()
         let executor = Executor(
             configuration: ExecutorConfiguration(
                 dataDirectory: directory, decodeSpec: { try SpecParser.parse($0, format: .json, maxTasks: Int.max) },
                 workers: command.workers),
             store: store, logger: logger,
+            onBatch: { batch in revisions.bump(Set(batch.runs.map(\.id) + batch.tasks.map(\.runID))) },
             onRunFinished: { runFinished.notify(runID: $0, status: $1) })
-        let notifier = Notifier(store: store, logger: logger)
+        let notifier = Notifier(store: store, logger: logger, onChange: { revisions.bump([$0]) })
         notifier.start()
         runFinished.add { notifier.runFinished(runID: $0, status: $1) }
         do {
@@ -46,7 +48,8 @@ struct Server {
         runFinished.add { ticker.runFinished(runID: $0, status: $1) }
         ticker.start()
         var context = APIContext(
-            store: store, control: executor, dataDirectory: directory, maxTasks: command.maxTasks, token: token)
+            store: store, control: executor, dataDirectory: directory, maxTasks: command.maxTasks, token: token,
+            revisions: revisions)
         context.workflowsChanged = { ticker.workflowsChanged() }
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(

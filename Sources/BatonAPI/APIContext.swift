@@ -17,6 +17,8 @@ public struct APIContext: Sendable {
     public var cores: Int
     /// Bearer token required on `/v1` (nil: no authentication, loopback only).
     public var token: String?
+    /// Change counters of runs, bumped by the executor and the notifier after each write.
+    public var revisions: RunRevisions
     /// Called after a stored workflow is created, replaced, deleted, paused or resumed, so
     /// that the cron ticker re-plans at once.
     public var workflowsChanged: @Sendable () -> Void = {}
@@ -24,8 +26,10 @@ public struct APIContext: Sendable {
     public init(
         store: any RunStore & WorkflowStore & NotificationStore, control: any RunControl, dataDirectory: URL,
         maxTasks: Int = 100_000,
-        cores: Int = ProcessInfo.processInfo.activeProcessorCount, token: String? = nil
+        cores: Int = ProcessInfo.processInfo.activeProcessorCount, token: String? = nil,
+        revisions: RunRevisions = RunRevisions()
     ) {
+        self.revisions = revisions
         self.store = store
         self.workflows = store
         self.notifications = store

@@ -48,14 +48,26 @@ extension RunsAPI {
 
     /// `GET /v1/runs/{id}`, with an ETag so dashboards can poll for `304`s.
     func get(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
-        let run = try loadRun(parameters)
-        let response = Self.json(200, try document(run))
-        guard response.status == 200 else { return response }
-        let tag = "\"" + ContentDigest.hex(response.body) + "\""
-        if let header = request.headers["If-None-Match"], ETag.matches(header, tag) {
-            return HTTPResponse(status: 304, headers: [("ETag", tag)])
+        let id = parameters["id"] ?? ""
+        // Read the revision BEFORE loading: a write committed meanwhile bumps it after,
+        // so a stale rendering can never be cached under the newest revision.
+        let revision = context.revisions.current(id)
+        let entry: RunDocumentCache.Entry
+        if let cached = cache.lookup(id, revision: revision) {
+            entry = cached
+        } else {
+            let run = try loadRun(parameters)
+            let response = Self.json(200, try document(run))
+            guard response.status == 200 else { return response }
+            entry = RunDocumentCache.Entry(
+                revision: revision, body: response.body, etag: "\"" + ContentDigest.hex(response.body) + "\"")
+            cache.store(id, entry)
         }
-        return response.withHeader("ETag", tag)
+        if let header = request.headers["If-None-Match"], ETag.matches(header, entry.etag) {
+            return HTTPResponse(status: 304, headers: [("ETag", entry.etag)])
+        }
+        return HTTPResponse(
+            status: 200, headers: [("Content-Type", "application/json"), ("ETag", entry.etag)], body: entry.body)
     }
 
     /// `GET /v1/runs/{id}/graph`: the DAG in DOT, nodes coloured by status.

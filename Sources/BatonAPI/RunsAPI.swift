@@ -6,6 +6,8 @@ import Foundation
 /// store's reader connections and talk to the executor through its inbox.
 struct RunsAPI: Sendable {
     let context: APIContext
+    /// Rendered runs by revision, so that polling an unchanged run costs no database read.
+    let cache = RunDocumentCache()
 
     /// The JSON encoder of every answer (sorted keys: stable bytes, stable ETags).
     static let encoder: JSONEncoder = {

@@ -19,6 +19,8 @@ public final class Notifier: Sendable {
     let store: any RunStore & NotificationStore
     let logger: Logger
     let baseDelay: Double
+    /// Told after each delivery record changes (the Run shows deliveries).
+    let onChange: @Sendable (String) -> Void
     private let state = Mutex(State())
     private let wakeup = DispatchSemaphore(value: 0)
 
@@ -31,7 +33,11 @@ public final class Notifier: Sendable {
     }
 
     /// - Parameter baseDelay: seconds before the first retry; doubled for each next one.
-    public init(store: any RunStore & NotificationStore, logger: Logger, baseDelay: Double = 1) {
+    public init(
+        store: any RunStore & NotificationStore, logger: Logger, baseDelay: Double = 1,
+        onChange: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.onChange = onChange
         self.store = store
         self.logger = logger
         self.baseDelay = baseDelay
@@ -79,6 +85,7 @@ public final class Notifier: Sendable {
                 }
                 try store.updateNotification(record)
             }
+            onChange(runID)
         } catch {
             logger.error("could not queue notifications", metadata: ["run": "\(runID)", "error": "\(error)"])
         }
@@ -161,6 +168,7 @@ public final class Notifier: Sendable {
             ])
         do {
             try store.updateNotification(record)
+            onChange(record.runID)
         } catch {
             logger.error("could not record a notification", metadata: ["error": "\(error)"])
         }
