@@ -36,7 +36,8 @@ import Testing
 
             let json = try await Self.client(server, ["status", id, "--json"])
             #expect(json.status == 0, "\(json)")
-            let document = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+            let document = try #require(
+                try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
             #expect(document["id"] as? String == id)
             #expect(document["status"] as? String == "succeeded")
             #expect(taskStatuses(document) == ["hello": "succeeded"], "\(document)")
@@ -59,7 +60,8 @@ import Testing
             #expect(viaEnvironment.status == 0, "\(viaEnvironment)")
 
             // A YAML spec is sent as YAML.
-            let yaml = try server.scratch.write("spec.yaml", "name: yaml run\ntasks:\n  - name: y\n    command: \"true\"\n")
+            let yaml = try server.scratch.write(
+                "spec.yaml", "name: yaml run\ntasks:\n  - name: y\n    command: \"true\"\n")
             let yamlSubmit = try await Self.client(server, ["submit", yaml])
             #expect(yamlSubmit.status == 0, "\(yamlSubmit)")
             let yamlRun = try await server.waitForRun(Self.trimmed(yamlSubmit.stdout))
@@ -245,7 +247,9 @@ import Testing
         let scratch = try Scratch()
         defer { scratch.cleanUp() }
         let file = try scratch.writeSpec(["tasks": [["name": "t", "command": "true"]]])
-        for arguments in [["submit", file], ["status", "someid"], ["cancel", "someid"], ["logs", "someid", "t"], ["status"]] {
+        for arguments in [
+            ["submit", file], ["status", "someid"], ["cancel", "someid"], ["logs", "someid", "t"], ["status"],
+        ] {
             let exit = try await scratch.baton(arguments + ["--server", refusing.url])
             #expect(exit.status == 5, "\(arguments): \(exit)")
             Self.expectOneErrorLine(exit)

@@ -130,7 +130,9 @@ import Testing
             let gitlabDelivery = UUID().uuidString.lowercased()
             let gitlab = try await server.hook(
                 "multi", body: gitlabBody,
-                headers: ["X-Gitlab-Token": secret, "X-Gitlab-Event": "Push Hook", "X-Gitlab-Event-UUID": gitlabDelivery])
+                headers: [
+                    "X-Gitlab-Token": secret, "X-Gitlab-Event": "Push Hook", "X-Gitlab-Event-UUID": gitlabDelivery,
+                ])
             let gitlabID = try Self.accepted(gitlab, duplicate: false)
             #expect(batonID != gitlabID)
 
@@ -154,8 +156,10 @@ import Testing
             // Without any delivery id, every call is a new run.
             let anonymousBody = Self.payload("anonymous")
             let headers = ["X-Hub-Signature-256": TestHMAC.signature(anonymousBody, secret: secret)]
-            let first = try Self.accepted(try await server.hook("multi", body: anonymousBody, headers: headers), duplicate: false)
-            let second = try Self.accepted(try await server.hook("multi", body: anonymousBody, headers: headers), duplicate: false)
+            let first = try Self.accepted(
+                try await server.hook("multi", body: anonymousBody, headers: headers), duplicate: false)
+            let second = try Self.accepted(
+                try await server.hook("multi", body: anonymousBody, headers: headers), duplicate: false)
             #expect(first != second)
             let anonymous = try await server.waitForRun(first)
             #expect((anonymous["trigger"] as? [String: Any])?["delivery_id"] is NSNull, "\(anonymous)")
@@ -253,7 +257,9 @@ import Testing
                 "dedup",
                 [
                     "spec": [
-                        "tasks": [["name": "wait", "command": waitForFileCommand("release") + "; " + Self.recordingTask]]
+                        "tasks": [
+                            ["name": "wait", "command": waitForFileCommand("release") + "; " + Self.recordingTask]
+                        ]
                     ],
                     "webhook": ["secret": secret],
                 ])
@@ -269,7 +275,9 @@ import Testing
             #expect(again == id, "a repeated delivery answers the run it created")
             // GitHub's "redeliver" sends the same delivery id again; a GitLab UUID is its own id.
             let gitlabDelivery = UUID().uuidString.lowercased()
-            let gitlabHeaders = ["X-Gitlab-Token": secret, "X-Gitlab-Event": "Push Hook", "X-Gitlab-Event-UUID": gitlabDelivery]
+            let gitlabHeaders = [
+                "X-Gitlab-Token": secret, "X-Gitlab-Event": "Push Hook", "X-Gitlab-Event-UUID": gitlabDelivery,
+            ]
             let gitlabID = try Self.accepted(
                 try await server.hook("dedup", body: body, headers: gitlabHeaders), duplicate: false)
             #expect(gitlabID != id)
@@ -285,7 +293,10 @@ import Testing
             #expect(lateGitlab == gitlabID)
             // A duplicate with a bad signature is still refused.
             let forged = try await server.hook(
-                "dedup", body: body, headers: ["X-Hub-Signature-256": "sha256=" + String(repeating: "0", count: 64), "X-GitHub-Delivery": delivery])
+                "dedup", body: body,
+                headers: [
+                    "X-Hub-Signature-256": "sha256=" + String(repeating: "0", count: 64), "X-GitHub-Delivery": delivery,
+                ])
             expectProblem(forged, 401)
 
             let runs = try await server.workflowRuns("dedup")
@@ -385,7 +396,9 @@ import Testing
             // A wrong bearer token on a hook does not matter either; a bad signature does.
             let withWrongToken = try await server.hook(
                 "secure", body: body,
-                headers: ["X-Hub-Signature-256": TestHMAC.signature(body, secret: secret), "Authorization": "Bearer nope"])
+                headers: [
+                    "X-Hub-Signature-256": TestHMAC.signature(body, secret: secret), "Authorization": "Bearer nope",
+                ])
             _ = try Self.accepted(withWrongToken, duplicate: false)
             let unsigned = try await server.hook("secure", body: body, headers: [:])
             expectProblem(unsigned, 401)
@@ -399,7 +412,8 @@ import Testing
                 #expect(!answer.text.contains(secret), "\(target) shows the secret: \(answer.text)")
             }
             let workflow = try await server.workflow("secure")
-            #expect(workflow["webhook"] != nil && !(workflow["webhook"] is NSNull), "the webhook is shown, without secret")
+            #expect(
+                workflow["webhook"] != nil && !(workflow["webhook"] is NSNull), "the webhook is shown, without secret")
             let stderr = try server.process.stderr
             #expect(!stderr.contains(secret), "the server log shows the secret")
         }

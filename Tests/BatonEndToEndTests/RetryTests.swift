@@ -12,13 +12,13 @@ import Testing
     /// `a` succeeds, `b` fails until `b-ok` exists, `c` depends on `b`, `d` is independent.
     static var diamondSpec: [String: Any] {
         [
-        "name": "retry me", "mode": "waitall",
-        "tasks": [
-            ["name": "a", "command": counted("a")],
-            ["name": "b", "command": counted("b", then: "[ -e \"$DIR/b-ok\" ]"), "depends_on": ["a"]],
-            ["name": "c", "command": counted("c"), "depends_on": ["b"]],
-            ["name": "d", "command": counted("d")],
-        ],
+            "name": "retry me", "mode": "waitall",
+            "tasks": [
+                ["name": "a", "command": counted("a")],
+                ["name": "b", "command": counted("b", then: "[ -e \"$DIR/b-ok\" ]"), "depends_on": ["a"]],
+                ["name": "c", "command": counted("c"), "depends_on": ["b"]],
+                ["name": "d", "command": counted("d")],
+            ],
         ]
     }
 
@@ -28,7 +28,8 @@ import Testing
             let original = try #require(created["id"] as? String)
             let first = try await server.waitForRun(original)
             #expect(first["status"] as? String == "failed", "\(first)")
-            #expect(taskStatuses(first) == ["a": "succeeded", "b": "failed", "c": "skipped", "d": "succeeded"], "\(first)")
+            #expect(
+                taskStatuses(first) == ["a": "succeeded", "b": "failed", "c": "skipped", "d": "succeeded"], "\(first)")
 
             try server.touch("b-ok")
             let response = try await server.client.post("/v1/runs/\(original)/retry")
@@ -63,7 +64,8 @@ import Testing
             // Executed once in all (the original), b twice, c once (only in the retry).
             #expect(server.scratch.lines("a.count") == ["\(original) 1"])
             #expect(server.scratch.lines("d.count") == ["\(original) 1"])
-            #expect(server.scratch.lines("b.count") == ["\(original) 1", "\(id) 1"], "a fresh attempt 1 in the new run")
+            #expect(
+                server.scratch.lines("b.count") == ["\(original) 1", "\(id) 1"], "a fresh attempt 1 in the new run")
             #expect(server.scratch.lines("c.count") == ["\(id) 1"])
             #expect(task(retried, "b")?["attempt"] as? Int == 1)
             #expect(task(retried, "c")?["attempt"] as? Int == 1)
@@ -90,7 +92,10 @@ import Testing
                 "name": "cancel then retry",
                 "tasks": [
                     ["name": "early", "command": Self.counted("early")],
-                    ["name": "gate", "command": Self.counted("gate", then: waitForFileCommand("open")), "depends_on": ["early"]],
+                    [
+                        "name": "gate", "command": Self.counted("gate", then: waitForFileCommand("open")),
+                        "depends_on": ["early"],
+                    ],
                     ["name": "after", "command": Self.counted("after"), "depends_on": ["gate"]],
                 ],
             ])
@@ -156,7 +161,8 @@ import Testing
             #expect(server.scratch.lines("compile.count").count == 1, "before the failure: kept")
             #expect(server.scratch.lines("lint.count").count == 1, "independent and succeeded: kept")
             #expect(server.scratch.lines("test.count").count == 2)
-            #expect(server.scratch.lines("package.count").last?.hasPrefix(id) == true, "after it in its sequential group")
+            #expect(
+                server.scratch.lines("package.count").last?.hasPrefix(id) == true, "after it in its sequential group")
             #expect(server.scratch.lines("upload.count").last?.hasPrefix(id) == true, "a later group")
         }
     }
@@ -215,7 +221,9 @@ import Testing
             #expect(taskStatuses(done) == ["a": "succeeded", "b": "succeeded", "c": "succeeded", "d": "succeeded"])
             #expect(server.scratch.lines("a.count") == ["\(original) 1"], "kept across the restart")
             #expect(server.scratch.lines("d.count") == ["\(original) 1"], "kept across the restart")
-            #expect(server.scratch.lines("b.count").count == 3, "original, before the kill, after: \(server.scratch.lines("b.count"))")
+            #expect(
+                server.scratch.lines("b.count").count == 3,
+                "original, before the kill, after: \(server.scratch.lines("b.count"))")
             #expect(server.scratch.lines("c.count") == ["\(id) 1"])
         }
     }
