@@ -51,6 +51,12 @@ extension SQLiteRunStore: NotificationStore {
         }
     }
 
+    public func runsWithWaitingNotifications() throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT run_id FROM notifications WHERE status = 'waiting'")
+        }
+    }
+
     static let notificationColumns =
         "run_id, idx, url, secret, status, attempts, last_error, next_attempt_at, body"
 

@@ -66,4 +66,6 @@ public protocol NotificationStore: Sendable {
     func updateNotification(_ record: NotificationRecord) throws
     /// The deliveries of one run by index.
     func notifications(runID: String) throws -> [NotificationRecord]
+    /// Runs that have deliveries still `waiting` for their run to end.
+    func runsWithWaitingNotifications() throws -> [String]
 }

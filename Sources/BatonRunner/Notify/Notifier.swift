@@ -50,6 +50,14 @@ public final class Notifier: Sendable {
             return state.started
         }
         guard !alreadyStarted else { return }
+        // Runs that ended while a previous process was about to settle their deliveries
+        // (it died or stopped first): settle them now, or they would wait forever.
+        let waiting = (try? store.runsWithWaitingNotifications()) ?? []
+        for runID in waiting {
+            if let run = try? store.run(id: runID), run.status.isTerminal {
+                state.withLock { $0.finished.append((runID, run.status)) }
+            }
+        }
         let thread = Thread { [self] in loop() }
         thread.name = "baton-notifier"
         thread.start()
@@ -112,11 +120,14 @@ public final class Notifier: Sendable {
 
     private func loop() {
         while !state.withLock({ $0.stopping }) {
+            // Taken and counted in flight under one lock, so `drain` never sees neither.
             let finished = state.withLock { state in
-                defer { state.finished.removeAll() }
+                defer {
+                    state.inFlight += state.finished.count
+                    state.finished.removeAll()
+                }
                 return state.finished
             }
-            state.withLock { $0.inFlight += finished.count }
             for (runID, status) in finished { settleFinishedRun(runID: runID, status: status) }
             state.withLock { $0.inFlight -= finished.count }
             let pending = (try? store.pendingNotifications()) ?? []
