@@ -38,17 +38,26 @@ extension ExecutorLoop {
     func stopAllForShutdown() {
         guard !pidOf.isEmpty else { return }
         logger.info("stopping tasks for shutdown", metadata: ["count": "\(pidOf.count)"])
-        for pid in pidOf.values { reactor.signalGroup(pid: pid, SIGTERM) }
-        let deadline = Date().addingTimeInterval(configuration.shutdownGraceSeconds)
-        while !tagToRef.isEmpty && Date() < deadline {
-            for exit in reactor.poll(until: deadline) { tagToRef[exit.tag] = nil }
-        }
+        // Each task gets its run's kill_grace_seconds (capped by the server's own bound).
+        let start = Date()
+        var killAt: [UInt64: Date] = [:]
         for (tag, ref) in tagToRef {
-            _ = tag
-            if let pid = pidOf[ref] { reactor.signalGroup(pid: pid, SIGKILL) }
+            guard let pid = pidOf[ref] else { continue }
+            reactor.signalGroup(pid: pid, SIGTERM)
+            let grace = min(engine.runs[ref.runID]?.spec.killGraceSeconds ?? 10, configuration.shutdownGraceSeconds)
+            killAt[tag] = start.addingTimeInterval(grace)
         }
         while !tagToRef.isEmpty {
-            for exit in reactor.poll(until: Date().addingTimeInterval(1)) { tagToRef[exit.tag] = nil }
+            let now = Date()
+            for (tag, due) in killAt where due <= now {
+                if let ref = tagToRef[tag], let pid = pidOf[ref] { reactor.signalGroup(pid: pid, SIGKILL) }
+                killAt[tag] = nil
+            }
+            let next = killAt.values.min() ?? now.addingTimeInterval(1)
+            for exit in reactor.poll(until: next) {
+                tagToRef[exit.tag] = nil
+                killAt[exit.tag] = nil
+            }
         }
         var batch = StoreBatch()
         for ref in pidOf.keys {
