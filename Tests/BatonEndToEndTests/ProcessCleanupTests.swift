@@ -122,14 +122,17 @@ struct ProcessCleanupTests {
             "tasks": [
                 [
                     "name": "leaky",
-                    "command": "sleep 1000 & echo $! > \"$DIR/bg.pid\"; (sleep 1000 &); cut -d' ' -f5 /proc/$$/stat > \"$DIR/bg.pgid\"; echo done",
+                    "command":
+                        "sleep 1000 & echo $! > \"$DIR/bg.pid\"; (sleep 1000 &); cut -d' ' -f5 /proc/$$/stat > \"$DIR/bg.pgid\"; echo done",
                 ]
             ],
         ])
         #expect(exit.status == 0, "\(exit)")
         #expect(try run.task("leaky").status == "succeeded")
-        let pid = try #require(scratch.read("bg.pid").flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
-        let pgid = try #require(scratch.read("bg.pgid").flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        let pid = try #require(
+            scratch.read("bg.pid").flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        let pgid = try #require(
+            scratch.read("bg.pgid").flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
         await ProcessTree.expectGone(ProcessTree.Recorded(pids: [pid], pgid: pgid), in: scratch)
     }
 
@@ -158,16 +161,23 @@ struct ProcessCleanupTests {
         // Everything but "holder" has ended and was recorded: none may linger as a zombie.
         do {
             try await waitUntil("Baton to reap its children", within: .seconds(5)) {
-                ProcessTable.allPIDs().compactMap(ProcessTable.entry).allSatisfy { !($0.ppid == baton.pid && $0.isZombie) }
+                ProcessTable.allPIDs().compactMap(ProcessTable.entry).allSatisfy {
+                    !($0.ppid == baton.pid && $0.isZombie)
+                }
             }
         } catch {
-            let zombies = ProcessTable.allPIDs().compactMap(ProcessTable.entry).filter { $0.ppid == baton.pid && $0.isZombie }
+            let zombies = ProcessTable.allPIDs().compactMap(ProcessTable.entry).filter {
+                $0.ppid == baton.pid && $0.isZombie
+            }
             Issue.record("zombie children of baton: \(zombies)")
         }
         try scratch.write("release", "")
         let exit = try await baton.finish()
         #expect(exit.status == 1, "\(exit)")
         let run = try RunOutput.decode(exit)
-        #expect(run.statuses == ["quick": "succeeded", "failing": "failed", "slow to die": "timed_out", "holder": "succeeded"])
+        #expect(
+            run.statuses == [
+                "quick": "succeeded", "failing": "failed", "slow to die": "timed_out", "holder": "succeeded",
+            ])
     }
 }

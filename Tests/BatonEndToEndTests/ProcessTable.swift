@@ -14,7 +14,8 @@ enum ProcessTable {
         var isZombie: Bool { state == "Z" || state == "X" }
 
         var description: String {
-            let arguments = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
+            let arguments =
+                FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
                 .map { String(decoding: $0.map { $0 == 0 ? 32 : $0 }, as: UTF8.self) } ?? ""
             // Which task it belongs to, when it is one.
             let task = (FileManager.default.contents(atPath: "/proc/\(pid)/environ") ?? Data())

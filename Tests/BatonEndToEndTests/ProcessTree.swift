@@ -34,7 +34,9 @@ enum ProcessTree {
     static func recorded(_ name: String, in scratch: Scratch) throws -> Recorded {
         let pids = scratch.lines("\(name).pids").compactMap { pid_t($0.trimmingCharacters(in: .whitespaces)) }
         guard pids.count == 4,
-            let pgid = scratch.read("\(name).pgid").flatMap({ pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+            let pgid = scratch.read("\(name).pgid").flatMap({
+                pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines))
+            })
         else {
             throw E2EError("tree \(name) did not record its pids: \(scratch.read("\(name).pids") ?? "nothing")")
         }

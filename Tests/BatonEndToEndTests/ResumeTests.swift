@@ -50,7 +50,9 @@ struct ResumeTests {
         #expect(run.id == runID, "resumed the same run")
         #expect(try scratch.query("SELECT id FROM runs").count == 1)
         #expect(
-            run.statuses == ["finished": "succeeded", "restartable": "succeeded", "fragile": "failed", "last": "succeeded"])
+            run.statuses == [
+                "finished": "succeeded", "restartable": "succeeded", "fragile": "failed", "last": "succeeded",
+            ])
         let finished = try run.task("finished")
         #expect(finished.attempt == 1)
         #expect(scratch.lines("finished.count") == ["ran"], "the finished task did not run again")
@@ -80,5 +82,54 @@ struct ResumeTests {
         #expect(first.id != second.id)
         #expect(scratch.lines("count") == ["ran", "ran"])
         #expect(try scratch.query("SELECT id FROM runs").count == 2)
+    }
+
+    /// Regression: a second `baton run SPEC --data-dir D` started while the first runner is
+    /// still alive took the live run for an interrupted one: it SIGKILLed the first runner's
+    /// task and ran it again as attempt 2 (SPEC §5 resumes only when "the runner was killed").
+    /// It must refuse (exit 2: the data dir is in use) or start a run of its own, and never
+    /// touch the live runner's tasks.
+    @Test func secondRunnerDoesNotHijackALiveRun() async throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanUp() }
+        let spec = try scratch.writeSpec([
+            "name": "shared", "kill_grace_seconds": 0.5,
+            "tasks": [
+                [
+                    "name": "work", "timeout_seconds": 60,
+                    "command":
+                        "echo \"$BATON_RUN_ID $BATON_ATTEMPT\" >> \"$DIR/starts\"; touch \"$DIR/ready.$BATON_ATTEMPT\"; "
+                        + "while [ ! -f \"$DIR/release\" ]; do sleep 0.01; done",
+                ]
+            ],
+        ])
+        let first = try scratch.startRun(spec)
+        try await scratch.waitForFile("ready.1", while: first)
+        let firstRunID = try #require(scratch.lines("starts").first?.split(separator: " ").first.map(String.init))
+
+        let second = try scratch.startRun(spec)
+        // Either the second runner gives up at once, or its own task starts.
+        try await waitUntil("the second runner to exit or start its task", within: .seconds(30)) {
+            !second.isRunning || scratch.lines("starts").count >= 2
+        }
+        #expect(
+            !scratch.lines("starts").contains("\(firstRunID) 2"),
+            "the second runner restarted the live run's task: \(scratch.lines("starts"))")
+        try scratch.write("release", "")
+
+        let secondExit = try await second.finish()
+        let firstExit = try await first.finish()
+        #expect(firstExit.status == 0, "the first runner's task was killed under it: \(firstExit)")
+        if let run = try? RunOutput.decode(firstExit) {
+            #expect(run.id == firstRunID)
+            #expect(run.statuses == ["work": "succeeded"])
+            #expect(try run.task("work").attempt == 1)
+        }
+        if secondExit.status == 2 {
+            #expect(secondExit.errorLines.count == 1, "one clear line: \(secondExit)")
+        } else {
+            #expect(secondExit.status == 0, "\(secondExit)")
+            #expect((try? RunOutput.decode(secondExit))?.id != firstRunID, "the second runner took over the live run")
+        }
     }
 }

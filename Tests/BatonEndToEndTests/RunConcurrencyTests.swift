@@ -6,7 +6,8 @@ import Testing
 /// one shared file (O_APPEND lines are atomic); replaying it gives the concurrency.
 @Suite(.timeLimit(.minutes(1)))
 struct RunConcurrencyTests {
-    static let marking = "echo \"+ $BATON_TASK\" >> \"$DIR/events\"; sleep 0.3; echo \"- $BATON_TASK\" >> \"$DIR/events\""
+    static let marking =
+        "echo \"+ $BATON_TASK\" >> \"$DIR/events\"; sleep 0.3; echo \"- $BATON_TASK\" >> \"$DIR/events\""
 
     /// The most tasks between their `+` and `-` at once.
     static func peak(_ lines: [String]) -> Int {

@@ -129,7 +129,8 @@ struct RunFailureModeTests {
             ],
         ])
         #expect(exit.status == 1, "\(exit)")
-        #expect(run.statuses == ["boom": "failed", "middle": "skipped", "clean 1": "succeeded", "clean 2": "succeeded"])
+        #expect(
+            run.statuses == ["boom": "failed", "middle": "skipped", "clean 1": "succeeded", "clean 2": "succeeded"])
         #expect(scratch.lines("cleanup") == ["one", "two"])
         #expect(try run.task("clean 1").started() >= run.task("boom").finished())
     }
@@ -179,5 +180,26 @@ struct RunFailureModeTests {
         #expect(try run.task("client").status == "succeeded")
         #expect(try run.task("after client").status == "succeeded")
         await ProcessTree.expectGone(try ProcessTree.recorded("service", in: scratch), in: scratch)
+    }
+
+    /// README: forever tasks hold no worker slot and no `max_parallel` place (a service must
+    /// not deadlock a window of 1); their dependents count them done once they started.
+    @Test func foreverTaskHoldsNoPlaceInAWindowOfOne() async throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanUp() }
+        let (exit, run) = try await scratch.run(
+            spec: [
+                "name": "forever-window",
+                "max_parallel": 1,
+                "kill_grace_seconds": 1,
+                "tasks": [
+                    ["name": "service", "forever": true, "command": "touch \"$DIR/service.ready\"; sleep 1000"],
+                    ["name": "client", "command": "\(Self.waitForFile("service.ready")); echo used the service"],
+                    ["name": "after service", "depends_on": ["service"], "command": "true"],
+                ],
+            ], extra: ["--workers", "1"], within: .seconds(30))
+        #expect(exit.status == 0, "\(exit)")
+        #expect(run.statuses == ["service": "cancelled", "client": "succeeded", "after service": "succeeded"])
+        #expect(try run.task("service").reason == "stopped at end of run")
     }
 }

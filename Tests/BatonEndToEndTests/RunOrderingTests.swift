@@ -81,14 +81,17 @@ struct RunOrderingTests {
             "tasks": names.map { name in
                 [
                     "name": name, "group": "steps",
-                    "command": "echo \"start $BATON_TASK\" >> \"$DIR/order\"; sleep 0.1; echo \"end $BATON_TASK\" >> \"$DIR/order\"",
+                    "command":
+                        "echo \"start $BATON_TASK\" >> \"$DIR/order\"; sleep 0.1; echo \"end $BATON_TASK\" >> \"$DIR/order\"",
                 ]
             },
         ])
         #expect(exit.status == 0, "\(exit)")
         #expect(scratch.lines("order") == names.flatMap { ["start \($0)", "end \($0)"] })
         for (earlier, later) in zip(names, names.dropFirst()) {
-            #expect(try run.task(later).started() >= run.task(earlier).finished(), "\(later) started before \(earlier) ended")
+            #expect(
+                try run.task(later).started() >= run.task(earlier).finished(),
+                "\(later) started before \(earlier) ended")
         }
     }
 
@@ -112,7 +115,9 @@ struct RunOrderingTests {
         #expect(run.statuses == ["hello": "succeeded", "after": "succeeded"])
         #expect(try scratch.log(run, task: "hello") == "hello from hello\n")
         #expect(try scratch.log(run, task: "after") == "after\n")
-        #expect(try Timestamps.parse(run.finishedAt, "run.finished_at") >= Timestamps.parse(run.startedAt, "run.started_at"))
+        #expect(
+            try Timestamps.parse(run.finishedAt, "run.finished_at") >= Timestamps.parse(run.startedAt, "run.started_at")
+        )
         _ = try Timestamps.parse(run.createdAt, "run.created_at")
     }
 }

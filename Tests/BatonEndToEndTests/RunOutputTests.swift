@@ -16,7 +16,8 @@ struct RunOutputTests {
                 // blocked on a full pipe once the cap is reached.
                 [
                     "name": "chatty",
-                    "command": "head -c \(11 * Self.mebibyte) /dev/zero | tr '\\0' x; echo done >&2; touch \"$DIR/chatty-done\"",
+                    "command":
+                        "head -c \(11 * Self.mebibyte) /dev/zero | tr '\\0' x; echo done >&2; touch \"$DIR/chatty-done\"",
                 ]
             ],
         ])
@@ -79,9 +80,10 @@ struct RunOutputTests {
         let (exit, run) = try await scratch.run(spec: ["name": "fine", "tasks": [["name": "t", "command": "true"]]])
         #expect(exit.status == 0, "\(exit)")
         #expect(run.status == "succeeded")
-        #expect(run.counts == [
-            "pending": 0, "running": 0, "succeeded": 1, "failed": 0, "timed_out": 0, "cancelled": 0, "skipped": 0,
-        ])
+        #expect(
+            run.counts == [
+                "pending": 0, "running": 0, "succeeded": 1, "failed": 0, "timed_out": 0, "cancelled": 0, "skipped": 0,
+            ])
         // --json: progress goes to stderr, stdout holds the run alone.
         #expect(exit.stdout.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{"))
         #expect(exit.stdout.trimmingCharacters(in: .whitespacesAndNewlines).hasSuffix("}"))

@@ -28,7 +28,9 @@ struct RunTimeoutRetryTests {
         #expect(run.statuses == ["stuck": "timed_out", "stuck argv": "timed_out", "quick": "succeeded"])
         let stuck = try run.task("stuck")
         #expect(stuck.reason == "timeout after 1s")
-        #expect(stuck.durationSeconds.map { $0 >= 0.9 && $0 < 30 } == true, "duration \(String(describing: stuck.durationSeconds))")
+        #expect(
+            stuck.durationSeconds.map { $0 >= 0.9 && $0 < 30 } == true,
+            "duration \(String(describing: stuck.durationSeconds))")
         let log = try scratch.log(run, task: "stuck")
         #expect(log.hasPrefix("started\n"), "\(log)")
         #expect(log.contains("hook ran for stuck"), "\(log)")

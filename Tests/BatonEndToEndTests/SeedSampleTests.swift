@@ -60,7 +60,9 @@ struct SeedSampleTests {
         #expect(exit.status == 1, "\(exit)")
         let slow = try run.task("Too Slow")
         #expect(slow.status == "timed_out")
-        #expect(slow.durationSeconds.map { $0 >= 0.55 && $0 < 30 } == true, "0.01 min = 0.6 s: \(String(describing: slow.durationSeconds))")
+        #expect(
+            slow.durationSeconds.map { $0 >= 0.55 && $0 < 30 } == true,
+            "0.01 min = 0.6 s: \(String(describing: slow.durationSeconds))")
         let log = try scratch.log(run, task: "Too Slow")
         #expect(log.hasPrefix("begun\n"), "\(log)")
         #expect(log.contains("timeout handler for Too Slow"), "\(log)")

@@ -109,4 +109,37 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: server.scratch.path("starved-ran")))
         }
     }
+
+    /// SPEC §2: a cancel runs the `runalways` groups; a second cancel stops those too.
+    @Test func firstCancelRunsTheCleanupGroupAndASecondCancelStopsIt() async throws {
+        try await withTestServer { server in
+            let created = try await server.submit([
+                "kill_grace_seconds": 1,
+                "groups": [["name": "work"], ["name": "cleanup", "mode": "runalways"]],
+                "tasks": [
+                    ["name": "job", "group": "work", "command": Self.forkingCommand("job")],
+                    ["name": "tidy", "group": "cleanup", "command": Self.forkingCommand("tidy")],
+                ],
+            ])
+            let id = try #require(created["id"] as? String)
+            let job = try await Self.pid(server, "job.shell")
+            let first = try await server.client.post("/v1/runs/\(id)/cancel")
+            #expect(first.status == 202, "\(first)")
+            let tidy = try await Self.pid(server, "tidy.shell")
+            let during = try await server.waitForTask(id, "tidy", status: "running")
+            #expect(during["status"] as? String == "running")
+            let state = try await server.run(id)
+            #expect(state["status"] as? String == "running", "the run goes on while its cleanup runs: \(state)")
+            #expect(task(state, "job")?["status"] as? String == "cancelled", "\(state)")
+            try await Self.expectGone(groups: [job], leaders: [job])
+
+            let second = try await server.client.post("/v1/runs/\(id)/cancel")
+            #expect(second.status == 202, "a second cancel while the cleanup runs: \(second)")
+            let done = try await server.waitForRun(id)
+            #expect(done["status"] as? String == "cancelled", "\(done)")
+            #expect(taskStatuses(done) == ["job": "cancelled", "tidy": "cancelled"], "\(done)")
+            try await Self.expectGone(groups: [tidy], leaders: [tidy])
+            expectProblem(try await server.client.post("/v1/runs/\(id)/cancel"), 409)
+        }
+    }
 }

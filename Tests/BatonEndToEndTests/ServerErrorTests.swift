@@ -7,7 +7,9 @@ import Testing
     @Test func malformedJSONAndInvalidSpecsAnswer400WithPaths() async throws {
         try await withTestServer { server in
             let client = try server.client
-            for body in [#"{"tasks": ["#, "", "null", "[]", #"{"tasks": [{"name": "a", "command": "true"}]"#, "{'a': 1}"] {
+            for body in [
+                #"{"tasks": ["#, "", "null", "[]", #"{"tasks": [{"name": "a", "command": "true"}]"#, "{'a': 1}",
+            ] {
                 let response = try await client.post("/v1/runs", body: Data(body.utf8), contentType: "application/json")
                 expectProblem(response, 400)
             }
@@ -45,8 +47,13 @@ import Testing
             #expect(paths.count >= 3, "every problem is reported: \(paths)")
             #expect(paths.contains("tasks[1].depends_on[0]"), "\(paths)")
 
+            let yamlAsJSON = try await client.post(
+                "/v1/runs", body: Data("tasks:\n  - name: a\n    command: \"true\"\n".utf8),
+                contentType: "application/json")
+            expectProblem(yamlAsJSON, 400)
             let yamlBad = try await client.post(
-                "/v1/runs", body: Data("tasks:\n  - name: a\n    command: [unclosed\n".utf8), contentType: "application/yaml")
+                "/v1/runs", body: Data("tasks:\n  - name: a\n    command: [unclosed\n".utf8),
+                contentType: "application/yaml")
             expectProblem(yamlBad, 400)
             // Nothing was accepted.
             let list = try await client.get("/v1/runs")
@@ -71,7 +78,8 @@ import Testing
         try await withTestServer(ServerOptions(maxBodyBytes: 1000, maxTasks: 3)) { server in
             let padding = String(repeating: "x", count: 2000)
             let big = try await server.client.post(
-                "/v1/runs", json: ["name": "big", "env": ["PAD": padding], "tasks": [["name": "a", "command": "true"]]])
+                "/v1/runs",
+                json: ["name": "big", "env": ["PAD": padding], "tasks": [["name": "a", "command": "true"]]])
             expectProblem(big, 413)
             let tooMany = try await server.client.post(
                 "/v1/runs", json: ["tasks": (1...4).map { ["name": "t\($0)", "command": "true"] }])
@@ -140,7 +148,8 @@ import Testing
                 $0.trimmingCharacters(in: .whitespaces)
             }
             #expect(Set(allow).isSuperset(of: ["GET", "POST"]), "Allow: \(delete.header("Allow") ?? "none")")
-            let put = try await server.client.request("PUT", "/v1/runs/abc", body: Data("{}".utf8), contentType: "application/json")
+            let put = try await server.client.request(
+                "PUT", "/v1/runs/abc", body: Data("{}".utf8), contentType: "application/json")
             expectProblem(put, 405)
             #expect(put.header("Allow")?.contains("GET") == true, "\(put)")
             let getCancel = try await server.client.get("/v1/runs/abc/cancel")
@@ -200,6 +209,55 @@ import Testing
         }
     }
 
+    /// Errors that libmicrohttpd detects itself (before Baton's handler runs) are still
+    /// errors of this API: one well-formed answer, problem+json, never an HTML page.
+    @Test(arguments: ProtocolError.allCases)
+    func protocolErrorsAreProblemJSONNotHTML(error: ProtocolError) async throws {
+        try await withTestServer { server in
+            let response = try await server.client.exchange(Data(error.request.utf8))
+            #expect((400..<600).contains(response.status), "\(response)")
+            #expect(response.mediaType == "application/problem+json", "\(error): \(response)")
+            #expect(!response.text.lowercased().contains("<html"), "\(error) answered an HTML page: \(response)")
+            #expect(!response.text.contains("HTTP/1.1"), "\(error): a second status line in the body: \(response)")
+            #expect(try await server.client.get("/healthz").status == 200)
+        }
+    }
+
+    enum ProtocolError: String, CaseIterable, Sendable {
+        case invalidContentLength, invalidChunkSize, uriTooLong, headerTooLarge, unsupportedVersion
+
+        var request: String {
+            let head = "Host: x\r\nConnection: close\r\n"
+            switch self {
+            case .invalidContentLength:
+                return
+                    "POST /v1/runs HTTP/1.1\r\n\(head)Content-Type: application/json\r\nContent-Length: abc\r\n\r\n{}"
+            case .invalidChunkSize:
+                return
+                    "POST /v1/runs HTTP/1.1\r\n\(head)Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+            case .uriTooLong:
+                return "GET /v1/runs/\(String(repeating: "a", count: 200_000)) HTTP/1.1\r\n\(head)\r\n"
+            case .headerTooLarge:
+                return "GET /healthz HTTP/1.1\r\n\(head)X-Big: \(String(repeating: "b", count: 200_000))\r\n\r\n"
+            case .unsupportedVersion:
+                return "GET /healthz HTTP/9.9\r\n\(head)\r\n"
+            }
+        }
+    }
+
+    /// RFC 9110 §9.1: a general-purpose server supports HEAD wherever it supports GET.
+    @Test func headIsAnsweredLikeGetWithoutABody() async throws {
+        try await withTestServer { server in
+            let created = try await server.submit(["tasks": [["name": "a", "command": "true"]]])
+            let id = try #require(created["id"] as? String)
+            for target in ["/healthz", "/v1/runs", "/v1/runs/\(id)"] {
+                let head = try await server.client.request("HEAD", target)
+                #expect(head.status == 200, "HEAD \(target): \(head)")
+                #expect(head.body.isEmpty)
+            }
+        }
+    }
+
     @Test func pathTricksAnswer4xxNever5xx() async throws {
         try await withTestServer { server in
             let created = try await server.submit([
@@ -230,7 +288,8 @@ import Testing
                 }
             }
             // Raw oddities on the request line itself.
-            for line in ["GET /v1/runs/\u{7f} HTTP/1.1", "GET v1/runs HTTP/1.1", "GET /v1/runs/%c0%ae%c0%ae/ HTTP/1.1"] {
+            for line in ["GET /v1/runs/\u{7f} HTTP/1.1", "GET v1/runs HTTP/1.1", "GET /v1/runs/%c0%ae%c0%ae/ HTTP/1.1"]
+            {
                 let raw = try await server.client.exchange(Data("\(line)\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
                 #expect(raw.status < 500, "\(line): \(raw)")
             }

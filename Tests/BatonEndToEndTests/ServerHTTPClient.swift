@@ -90,17 +90,21 @@ struct HTTPClient: Sendable {
         return try await RawSocket.offload {
             let socket = try RawSocket(host: host, port: port, readTimeout: timeout)
             try socket.send(bytes)
-            return try HTTPResponse.parse(try socket.readToEnd())
+            return try HTTPResponse.parse(try socket.readToEnd(), bodiless: bytes.starts(with: Data("HEAD ".utf8)))
         }
     }
 }
 
 extension HTTPResponse {
     /// Parses a whole response (status line, headers, body by Content-Length or chunked).
-    static func parse(_ data: Data) throws -> HTTPResponse {
+    /// `bodiless`: the answer to a HEAD request, whose Content-Length describes a body
+    /// that is not sent.
+    static func parse(_ data: Data, bodiless: Bool = false) throws -> HTTPResponse {
         let bytes = [UInt8](data)
         guard let end = bytes.firstRange(of: [13, 10, 13, 10]) else {
-            throw E2EError("no complete response head in \(bytes.count) bytes: \(String(decoding: bytes.prefix(500), as: UTF8.self))")
+            throw E2EError(
+                "no complete response head in \(bytes.count) bytes: \(String(decoding: bytes.prefix(500), as: UTF8.self))"
+            )
         }
         let head = String(decoding: bytes[..<end.lowerBound], as: UTF8.self)
         var lines = head.components(separatedBy: "\r\n")
@@ -114,7 +118,9 @@ extension HTTPResponse {
         }
         var response = HTTPResponse(status: status, headers: headers, body: Data())
         let rest = Array(bytes[end.upperBound...])
-        if response.header("Transfer-Encoding")?.lowercased().contains("chunked") == true {
+        if bodiless || status == 204 || status == 304 {
+            response.body = Data(rest)
+        } else if response.header("Transfer-Encoding")?.lowercased().contains("chunked") == true {
             response.body = try dechunk(rest)
         } else if let length = response.header("Content-Length").flatMap(Int.init) {
             guard rest.count >= length else {

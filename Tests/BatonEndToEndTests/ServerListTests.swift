@@ -68,7 +68,11 @@ import Testing
             var pages: [Int] = []
             var cursor: String?
             repeat {
-                let query = "?limit=3" + (cursor.map { "&cursor=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0) } ?? "")
+                let query =
+                    "?limit=3"
+                    + (cursor.map {
+                        "&cursor=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)
+                    } ?? "")
                 let page = try await list(server, query)
                 pages.append(page.runs.count)
                 seen += page.runs.compactMap { $0["id"] as? String }

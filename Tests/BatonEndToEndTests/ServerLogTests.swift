@@ -116,4 +116,22 @@ import Testing
             #expect(later.header("X-Log-Complete") == "true")
         }
     }
+
+    @Test func taskNamesWithUnicodeAndReservedCharactersArePercentDecoded() async throws {
+        let names = ["tâche ✓ 100%", "q?x#y&z=1", "semi;colon+plus", "..", "back\\slash"]
+        try await withTestServer { server in
+            let created = try await server.submit([
+                "tasks": names.enumerated().map { index, name in ["name": name, "command": "echo \(index)"] }
+            ])
+            let id = try #require(created["id"] as? String)
+            let done = try await server.waitForRun(id)
+            #expect(done["status"] as? String == "succeeded", "\(done)")
+            for (index, name) in names.enumerated() {
+                let encoded = try #require(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics))
+                let log = try await server.client.get("/v1/runs/\(id)/tasks/\(encoded)/log")
+                #expect(log.status == 200, "\(name) as \(encoded): \(log)")
+                #expect(log.text == "\(index)\n", "\(name): \(log)")
+            }
+        }
+    }
 }

@@ -22,7 +22,9 @@ import Testing
 
     @Test func killNineThenRestartKeepsEveryRunAndResumesThem() async throws {
         try await withTestServer(ServerOptions(workers: 4)) { server in
-            let finished = try await server.submit(["name": "finished", "tasks": [["name": "t", "command": "echo ok"]]])
+            let finished = try await server.submit([
+                "name": "finished", "tasks": [["name": "t", "command": "echo ok"]],
+            ])
             let finishedID = try #require(finished["id"] as? String)
             try await server.waitForRun(finishedID)
 
@@ -94,8 +96,9 @@ import Testing
     @Test func sigtermStopsEveryTaskExitsZeroAndRestartResumes() async throws {
         try await withTestServer { server in
             let created = try await server.submit([
-                "name": "term",
+                "name": "term", "mode": "waitall",
                 "tasks": [
+                    ["name": "fragile", "command": Self.recordingCommand("fragile"), "restartable": false],
                     [
                         "name": "worker",
                         "command": "sleep 1000 & echo $! > \"$DIR/child.$BATON_ATTEMPT\"; "
@@ -107,12 +110,13 @@ import Testing
             let id = try #require(created["id"] as? String)
             let worker = try await Self.pid(server, "worker.pid.1")
             let child = try await Self.pid(server, "child.1")
+            let fragile = try await Self.pid(server, "fragile.pid.1")
             let serverPID = try server.process.pid
 
             let exit = try await server.terminate()
             #expect(exit.status == 0, "\(exit)")
             // Nothing of this test is left: no task, no fork, no server (scan of /proc).
-            for pid in [worker, child] {
+            for pid in [worker, child, fragile] {
                 #expect(!ProcessTable.isAlive(pid), "task process \(pid) survived the shutdown")
             }
             #expect(ProcessTable.members(ofGroup: worker).isEmpty, "group \(worker) survived")
@@ -123,7 +127,10 @@ import Testing
             try await server.waitForFile("worker.pid.2")
             try server.touch("go")
             let done = try await server.waitForRun(id)
-            #expect(done["status"] as? String == "succeeded", "\(done)")
+            #expect(done["status"] as? String == "failed", "\(done)")
+            #expect(taskStatuses(done) == ["fragile": "failed", "worker": "succeeded", "next": "succeeded"])
+            #expect(task(done, "fragile")?["reason"] as? String == "interrupted by server restart", "\(done)")
+            #expect(server.scratch.lines("fragile.attempts") == ["1"])
             #expect(task(done, "worker")?["attempt"] as? Int == 2, "\(done)")
             #expect(server.scratch.read("next.out") == "next\n")
             #expect(server.scratch.lines("worker.attempts") == ["1", "2"])

@@ -153,9 +153,12 @@ func expectRunShape(
     #expect(run["name"] is String, sourceLocation: sourceLocation)
     #expect(run["workflow"] is NSNull || run["workflow"] is String, sourceLocation: sourceLocation)
     let statuses: Set<String> = ["queued", "running", "succeeded", "failed", "timed_out", "cancelled"]
-    #expect(statuses.contains(run["status"] as? String ?? ""), "\(run["status"] ?? "nil")", sourceLocation: sourceLocation)
+    #expect(
+        statuses.contains(run["status"] as? String ?? ""), "\(run["status"] ?? "nil")", sourceLocation: sourceLocation)
     #expect((run["trigger"] as? [String: Any])?["type"] is String, sourceLocation: sourceLocation)
-    #expect(isRFC3339Milliseconds(run["created_at"]), "created_at \(run["created_at"] ?? "nil")", sourceLocation: sourceLocation)
+    #expect(
+        isRFC3339Milliseconds(run["created_at"]), "created_at \(run["created_at"] ?? "nil")",
+        sourceLocation: sourceLocation)
     for key in ["started_at", "finished_at"] {
         #expect(
             run[key] is NSNull || isRFC3339Milliseconds(run[key]), "\(key) \(run[key] ?? "nil")",
@@ -167,7 +170,9 @@ func expectRunShape(
         "counts \(counts)", sourceLocation: sourceLocation)
     guard withTasks else { return }
     let tasks = run["tasks"] as? [[String: Any]] ?? []
-    #expect(counts.values.reduce(0, +) == tasks.count, "counts \(counts) vs \(tasks.count) tasks", sourceLocation: sourceLocation)
+    #expect(
+        counts.values.reduce(0, +) == tasks.count, "counts \(counts) vs \(tasks.count) tasks",
+        sourceLocation: sourceLocation)
     let taskKeys = [
         "name", "group", "status", "attempt", "exit_code", "signal", "reason", "started_at", "finished_at",
         "duration_seconds",
@@ -185,10 +190,13 @@ func expectRunShape(
         }
         let status = task["status"] as? String ?? ""
         if terminalTaskStatuses.contains(status) && status != "skipped" && !(task["started_at"] is NSNull) {
-            #expect(task["duration_seconds"] is NSNumber, "duration of an ended task: \(task)", sourceLocation: sourceLocation)
+            #expect(
+                task["duration_seconds"] is NSNumber, "duration of an ended task: \(task)",
+                sourceLocation: sourceLocation)
         }
         if !terminalTaskStatuses.contains(status) {
-            #expect(task["duration_seconds"] is NSNull, "duration of a live task: \(task)", sourceLocation: sourceLocation)
+            #expect(
+                task["duration_seconds"] is NSNull, "duration of a live task: \(task)", sourceLocation: sourceLocation)
         }
     }
 }

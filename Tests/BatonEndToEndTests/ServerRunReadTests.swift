@@ -28,6 +28,10 @@ import Testing
             let listed = try await server.client.get(
                 "/v1/runs/\(id)", headers: [("If-None-Match", "\"nope\", \(tag)")])
             #expect(listed.status == 304, "\(listed)")
+            let weak = try await server.client.get("/v1/runs/\(id)", headers: [("If-None-Match", "W/\(tag)")])
+            #expect(weak.status == 304, "If-None-Match compares weakly: \(weak)")
+            let any = try await server.client.get("/v1/runs/\(id)", headers: [("If-None-Match", "*")])
+            #expect(any.status == 304, "\(any)")
             let other = try await server.client.get("/v1/runs/\(id)", headers: [("If-None-Match", "\"nope\"")])
             #expect(other.status == 200)
             #expect(other.header("ETag") == tag)

@@ -13,9 +13,11 @@ import Testing
                 "/v1/runs",
                 json: [
                     "name": "json-submit",
+                    "env": ["DIR": server.scratch.directory.path],
                     "groups": [["name": "stage"]],
                     "tasks": [
-                        ["name": "first", "command": "echo one"],
+                        // Held until the 201 has been checked, so the run cannot be over yet.
+                        ["name": "first", "command": waitForFileCommand("go") + "; echo one"],
                         ["name": "second", "command": ["/bin/echo", "two"], "depends_on": ["first"]],
                         ["name": "grouped", "command": "true", "group": "stage"],
                     ],
@@ -30,7 +32,8 @@ import Testing
             #expect(created["workflow"] is NSNull)
             #expect((created["trigger"] as? [String: Any])?["type"] as? String == "api")
             #expect(["queued", "running"].contains(created["status"] as? String ?? ""), "\(created)")
-            #expect((created["tasks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["first", "second", "grouped"])
+            #expect(
+                (created["tasks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["first", "second", "grouped"])
             #expect(task(created, "grouped")?["group"] as? String == "stage")
             #expect(task(created, "first")?["group"] is NSNull)
 
@@ -39,6 +42,7 @@ import Testing
             #expect(fetched.status == 200)
             #expect(try fetched.json()["id"] as? String == id)
 
+            try server.touch("go")
             let done = try await server.waitForRun(id)
             expectRunShape(done)
             #expect(done["status"] as? String == "succeeded", "\(done)")
@@ -91,7 +95,9 @@ import Testing
             #expect(done["name"] as? String == "yaml-submit")
             #expect(done["status"] as? String == "failed", "\(done)")
             #expect(
-                taskStatuses(done) == ["ok": "succeeded", "bad": "failed", "after bad": "skipped", "cleanup": "succeeded"])
+                taskStatuses(done) == [
+                    "ok": "succeeded", "bad": "failed", "after bad": "skipped", "cleanup": "succeeded",
+                ])
             #expect(task(done, "bad")?["exit_code"] as? Int == 3)
             #expect(task(done, "after bad")?["reason"] as? String == "upstream failed: bad")
             #expect(task(done, "after bad")?["attempt"] as? Int == 0)
