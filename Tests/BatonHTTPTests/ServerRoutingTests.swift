@@ -38,7 +38,7 @@ extension ServerTests {
             try withServer { _, port in
                 let response = try RawHTTPConnection.request(port: port, "DELETE", "/v1/runs")
                 #expect(response.status == 405)
-                #expect(response.header("Allow") == "GET, POST")
+                #expect(response.header("Allow") == "GET, HEAD, POST")
                 #expect(response.header("Content-Type") == "application/problem+json")
                 #expect(try response.json()["status"] as? Int == 405)
             }

@@ -47,14 +47,17 @@ public struct Router: Sendable {
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
         var best: (route: Route, parameters: [String: String])?
         var allowed: [String] = []
+        // HEAD is answered like GET (RFC 9110 §9.3.2); the server sends no body for it.
+        let method = request.method == "HEAD" ? "GET" : request.method
         for route in routes {
             guard let parameters = route.template.match(request.pathSegments) else { continue }
-            if route.method == request.method {
+            if route.method == method {
                 if best == nil || route.template.isMoreSpecific(than: best!.route.template) {
                     best = (route, parameters)
                 }
             } else if !allowed.contains(route.method) {
                 allowed.append(route.method)
+                if route.method == "GET" { allowed.append("HEAD") }
             }
         }
         guard let (route, parameters) = best else {
