@@ -20,6 +20,11 @@ struct LocalRun {
     var json: Bool
 
     func execute() throws -> Outcome {
+        // First, before anything starts: a signal must never find Baton without its trap.
+        let cancelTarget = CancelTarget()
+        let interrupted = SignalTrap { _ in cancelTarget.cancel() }
+        let lock = try DataDirectoryLock(directory: dataDirectory)
+        defer { withExtendedLifetime(lock) {} }
         let store = try SQLiteRunStore(dataDirectory: dataDirectory)
         let specJSON = SpecEncoder.encode(spec)
         let specHash = ContentDigest.hex(specJSON)
@@ -57,11 +62,8 @@ struct LocalRun {
             try store.enqueueNotifications(NotificationRecord.waiting(for: runID, spec: spec))
             executor.submit(record, spec: spec)
         }
-        let interrupted = SignalTrap { signal in
-            // First signal: cancel (cleanup `runalways` groups still run); second: stop them too.
-            _ = executor.cancel(runID: runID)
-            _ = signal
-        }
+        // First signal: cancel (cleanup `runalways` groups still run); second: stop them too.
+        cancelTarget.arm { _ = executor.cancel(runID: runID) }
         finished.wait()
         executor.shutdown()
         // SPEC §5: `baton run` delivers its notifications (with the retries) before exiting.
@@ -83,5 +85,28 @@ enum LocalRunError: Error, CustomStringConvertible {
         switch self {
         case .lost(let id): return "run \(id) vanished from the store"
         }
+    }
+}
+
+/// Where a signal's cancel goes once the run exists; a signal before that is remembered
+/// and delivered on `arm`.
+final class CancelTarget: Sendable {
+    private let state = Mutex<(action: (@Sendable () -> Void)?, pending: Int)>((nil, 0))
+
+    func cancel() {
+        let action = state.withLock { state -> (@Sendable () -> Void)? in
+            if state.action == nil { state.pending += 1 }
+            return state.action
+        }
+        action?()
+    }
+
+    func arm(_ action: @escaping @Sendable () -> Void) {
+        let pending = state.withLock { state -> Int in
+            state.action = action
+            defer { state.pending = 0 }
+            return state.pending
+        }
+        for _ in 0..<pending { action() }
     }
 }

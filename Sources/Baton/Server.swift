@@ -13,6 +13,9 @@ struct Server {
     let logger: Logger
 
     func run() throws {
+        // First: a SIGTERM during start-up must stop the server once it is up, not be lost.
+        let stopRequested = DispatchSemaphore(value: 0)
+        let trap = SignalTrap { _ in stopRequested.signal() }
         let address = try ListenAddress(command.listen)
         let token = try loadToken()
         if token == nil && !address.isLoopback && !command.insecureNoAuth {
@@ -21,6 +24,13 @@ struct Server {
             )
         }
         let directory = URL(fileURLWithPath: command.dataDir)
+        let lock: DataDirectoryLock
+        do {
+            lock = try DataDirectoryLock(directory: directory)
+        } catch {
+            throw ServeError.setup("\(error)")
+        }
+        defer { withExtendedLifetime(lock) {} }
         let store: SQLiteRunStore
         do {
             store = try SQLiteRunStore(dataDirectory: directory)
@@ -72,8 +82,6 @@ struct Server {
                 "workers": "\(command.workers)", "auth": "\(token == nil ? "none" : "bearer")",
             ])
 
-        let stopRequested = DispatchSemaphore(value: 0)
-        let trap = SignalTrap { _ in stopRequested.signal() }
         stopRequested.wait()
         logger.info("shutting down", metadata: ["signal": "\(trap.first ?? 0)"])
         server.stop()
