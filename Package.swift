@@ -1,8 +1,13 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 // Targets mirror the architecture (see ../shared/STYLE.md): a pure core, and adapters
 // (storage, runner, HTTP) around it, wired together by the `baton` executable.
+/// Warnings are errors in every library and executable target of ours. Test targets are left
+/// out: Swift Testing's macro expansions in toolchain 6.3.1 emit '@const' diagnostics that
+/// the setting would promote.
+let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
+
 let package = Package(
     name: "Baton",
     platforms: [.macOS(.v14)],
@@ -27,44 +32,42 @@ let package = Package(
         .target(name: "CBatonSys"),
         .target(
             name: "BatonCore",
-            dependencies: [.product(name: "Yams", package: "Yams")]
-        ),
+            dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .target(
             name: "BatonStorage",
-            dependencies: ["BatonCore", .product(name: "GRDB", package: "GRDB.swift")]
-        ),
+            dependencies: ["BatonCore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
         .target(
             name: "BatonRunner",
             dependencies: [
                 "BatonCore", "CBatonSys", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
-        ),
+            ], swiftSettings: strict),
         .target(
             name: "BatonHTTP",
-            dependencies: ["BatonCore", "CMicroHTTPD", .product(name: "Logging", package: "swift-log")]
-        ),
+            dependencies: ["BatonCore", "CMicroHTTPD", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
         // The v1 API: routes and handlers over the core's ports, served by BatonHTTP.
         .target(
             name: "BatonAPI",
             dependencies: [
                 "BatonCore", "BatonHTTP", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
-        ),
+            ], swiftSettings: strict),
         .executableTarget(
             name: "Baton",
             dependencies: [
                 "BatonCore", "BatonStorage", "BatonRunner", "BatonHTTP", "BatonAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
-        ),
+            ], swiftSettings: strict),
         .testTarget(name: "BatonCoreTests", dependencies: ["BatonCore"]),
         .testTarget(name: "BatonStorageTests", dependencies: ["BatonStorage", "BatonCore"]),
-        .testTarget(name: "BatonRunnerTests", dependencies: ["BatonRunner", "BatonCore", "BatonStorage"]),
+        .testTarget(
+            name: "BatonRunnerTests", dependencies: ["BatonRunner", "BatonCore", "BatonStorage"], swiftSettings: strict),
         .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP", "BatonCore"]),
-        .testTarget(name: "BatonAPITests", dependencies: ["BatonAPI", "BatonCore", "BatonHTTP", "BatonStorage"]),
+        .testTarget(
+            name: "BatonAPITests", dependencies: ["BatonAPI", "BatonCore", "BatonHTTP", "BatonStorage"],
+            swiftSettings: strict),
         .testTarget(name: "BatonEndToEndTests", dependencies: ["BatonCore"]),
     ],
     swiftLanguageModes: [.v6]
