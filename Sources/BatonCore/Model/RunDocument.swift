@@ -29,19 +29,10 @@ public struct RunDocument: Codable, Sendable, Equatable {
         run: RunRecord, tasks: [TaskRecord], includeTasks: Bool = true,
         notifications: [NotificationDocument]? = nil
     ) {
-        id = run.id
-        name = run.name
-        workflow = run.workflow
-        status = run.status
-        trigger = run.trigger
-        createdAt = Timestamp.format(run.createdAt)
-        startedAt = run.startedAt.map(Timestamp.format)
-        finishedAt = run.finishedAt.map(Timestamp.format)
-        var counts = Dictionary(uniqueKeysWithValues: TaskStatus.allCases.map { ($0.rawValue, 0) })
-        for task in tasks { counts[task.status.rawValue, default: 0] += 1 }
-        self.counts = counts
+        var counts: [TaskStatus: Int] = [:]
+        for task in tasks { counts[task.status, default: 0] += 1 }
+        self.init(summary: run, counts: counts, notifications: notifications)
         self.tasks = includeTasks ? tasks.map(TaskDocument.init) : nil
-        self.notifications = notifications
     }
 
     /// A RunSummary from counts the store computed.
