@@ -62,6 +62,9 @@ extension RunMachine {
         let task = spec.tasks[index]
         var env = spec.env
         for (key, value) in task.env { env[key] = value }
+        // Variables Baton itself put in the run's env (BATON_WEBHOOK_PAYLOAD, …) win over a
+        // task's own, like BATON_RUN_ID and friends (SPEC §1 precedence).
+        for (key, value) in spec.env where key.hasPrefix("BATON_WEBHOOK_") { env[key] = value }
         return SpawnPlan(
             ref: ref(index), taskName: task.name, attempt: tasks[index].attempt, command: command,
             env: env, cwd: task.cwd,
