@@ -136,7 +136,7 @@ extension ChildReactor {
 
         if child.pipeFD >= 0 { close(child.pipeFD) }
         if child.pidFD >= 0 { close(child.pidFD) } else { childrenWithoutPidFD -= 1 }
-        close(child.log.logFD)
+        if child.log.logFD >= 0 { close(child.log.logFD) }
         child.pipeFD = -1
         child.pidFD = -1
         children[child.pid] = nil

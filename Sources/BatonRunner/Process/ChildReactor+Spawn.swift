@@ -26,15 +26,12 @@ extension ChildReactor {
         let argv = try CStringArray(arguments: request.argv)
         let envp = try CStringArray(environment: request.environment)
 
-        let logFD = try Self.openLog(request.logPath)
         var pipeEnds: (read: Int32, write: Int32) = (-1, -1)
         let pipeResult = withUnsafeMutablePointer(to: &pipeEnds) {
             $0.withMemoryRebound(to: Int32.self, capacity: 2) { baton_pipe_cloexec($0) }
         }
         guard pipeResult == 0 else {
-            let code = errno
-            close(logFD)
-            throw .system("pipe2", code)
+            throw .system("pipe2", errno)
         }
         let writeEnd = Self.movedAboveStandardDescriptors(pipeEnds.write)
 
@@ -59,7 +56,6 @@ extension ChildReactor {
         close(writeEnd)
         guard spawnResult == 0 else {
             close(pipeEnds.read)
-            close(logFD)
             throw Self.spawnError(
                 spawnResult, command: command, executable: executable,
                 workingDirectory: request.workingDirectory)
@@ -72,7 +68,7 @@ extension ChildReactor {
         if pidFD < 0 { childrenWithoutPidFD += 1 }
         children[pid] = ChildProcess(
             tag: request.tag, pid: pid, pidFD: pidFD, pipeFD: pipeEnds.read,
-            log: LogPump(logFD: logFD, cap: request.logCapBytes))
+            log: LogPump(path: request.logPath, cap: request.logCapBytes))
         return pid
     }
 

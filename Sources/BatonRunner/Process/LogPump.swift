@@ -2,12 +2,18 @@ import Glibc
 
 /// Moves one child's output from its pipe to its log file, keeping at most `cap` bytes.
 ///
+/// The file is created with the first byte of output: a silent task costs no file (file
+/// creation cost more than the spawn itself in the core benchmark), and readers treat a
+/// missing log as empty.
+///
 /// Past the cap it writes one marker line and then keeps READING and discarding: a child
 /// writing into a full pipe would block forever, and "stop reading" must never be how a
 /// log is capped. Write errors on the log (disk full) likewise only stop the writing.
 struct LogPump {
-    /// The log file, opened `O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC`; owned.
-    let logFD: Int32
+    /// Where the output goes.
+    let path: String
+    /// The log file once opened (`O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC`), else -1; owned.
+    private(set) var logFD: Int32 = -1
     let cap: Int
     /// Output bytes kept in the log (at most `cap`).
     private(set) var keptBytes = 0
@@ -16,8 +22,8 @@ struct LogPump {
     private(set) var truncated = false
     private var writeFailed = false
 
-    init(logFD: Int32, cap: Int) {
-        self.logFD = logFD
+    init(path: String, cap: Int) {
+        self.path = path
         self.cap = max(0, cap)
     }
 
@@ -66,6 +72,13 @@ struct LogPump {
 
     private mutating func write(_ bytes: UnsafeRawBufferPointer) {
         guard !writeFailed, var next = bytes.baseAddress else { return }
+        if logFD < 0 {
+            guard let opened = try? ChildReactor.openLog(path) else {
+                writeFailed = true
+                return
+            }
+            logFD = opened
+        }
         var left = bytes.count
         while left > 0 {
             // write(2) to a regular file may be partial (RLIMIT_FSIZE, ENOSPC on the way).
