@@ -9,7 +9,7 @@ struct BatonCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             ServeCommand.self, RunCommand.self, ValidateCommand.self, SubmitCommand.self, StatusCommand.self,
-            CancelCommand.self, RetryCommand.self, LogsCommand.self,
+            CancelCommand.self, RetryCommand.self, LogsCommand.self, WorkflowsCommand.self,
         ]
     )
 }
