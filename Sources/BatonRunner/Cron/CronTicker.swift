@@ -82,6 +82,9 @@ public final class CronTicker: Sendable {
 
     private func run() {
         while !state.withLock({ $0.stopping }) {
+            // One pass covers every change signalled so far: a burst of 1,000 PUTs is one
+            // re-plan, not 1,000 (each pass reads every workflow).
+            while wakeup.wait(timeout: .now()) == .success {}
             let wake = loop.tick(now: Date()) { state.withLock { $0.stopping } }
             let waiting = loop.hasWaiting
             state.withLock { $0.hasWaiting = waiting }
