@@ -290,6 +290,22 @@ class Nginx:
     def pid(self):
         return self.proc.pid
 
+    def cpu_s(self):
+        """utime + stime of the master and its (live) workers, in seconds."""
+        pids = [self.proc.pid]
+        try:
+            with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
+                pids += [int(p) for p in f.read().split()]
+        except OSError:
+            pass
+        total = 0.0
+        for pid in pids:
+            try:
+                total += proc_cpu(pid)[0]
+            except OSError:
+                pass
+        return total
+
     def stop(self):
         if self.proc is None:
             return
@@ -352,3 +368,37 @@ def version(argv):
         return (p.stdout.strip() or p.stderr.strip()).splitlines()[0]
     except (OSError, IndexError):
         return None
+
+
+class Perf:
+    """`perf record -g -F FREQ -p PID -o PATH` around a measured window (--perf DIR of the
+    drivers), stopped with SIGINT. A no-op when `path` is None."""
+
+    def __init__(self, path, freq=499):
+        self.path = path
+        self.freq = freq
+        self.proc = None
+
+    def start(self, pid):
+        if self.path is None:
+            return self
+        if shutil.which("perf") is None:
+            raise BenchError("perf not found (apt-get install linux-perf)")
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        self.log = open(self.path + ".log", "wb")
+        self.proc = subprocess.Popen(["perf", "record", "-g", "-F", str(self.freq), "-p", str(pid), "-o", self.path],
+                                     stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
+        time.sleep(0.3)
+        return self
+
+    def stop(self):
+        if self.proc is None:
+            return
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+        self.proc = None

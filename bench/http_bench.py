@@ -31,7 +31,7 @@ import tempfile
 import time
 
 import core_bench
-from bench_server import (BENCH_DIR, REPO, BatonServer, BenchError, Client, CPUWindow, Nginx, git_revision,
+from bench_server import (BENCH_DIR, REPO, BatonServer, BenchError, Client, CPUWindow, Nginx, Perf, git_revision,
                           proc_rss_mb, version, wrk)
 
 PARTS = ("get", "submit", "dag")
@@ -75,6 +75,10 @@ def wait_run(client, run_id, timeout, interval=0.05):
 
 def parse_ts(text):
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() if text else None
+
+
+def perf_path(args, name):
+    return os.path.join(args.perf, f"http-{name}.perf.data") if args.perf else None
 
 
 def rate(r):
@@ -142,22 +146,26 @@ def part_get(args, workroot, wrk_log):
             for tool, url, pid, etag in (("baton", server.url, server.pid, etags and etags[0]),
                                          ("nginx", nginx.url, nginx.pid, etags and etags[1])):
                 headers = [f"If-None-Match: {etag}"] if etag else []
+                perf = Perf(perf_path(args, f"get-{label}") if tool == "baton" else None).start(pid)
                 window = CPUWindow(pid).start()
+                nginx_cpu0 = nginx.cpu_s() if tool == "nginx" else None
                 r = wrk(url + path, "report.lua", duration=args.duration, headers=headers, **common)
                 cpu = window.stop()
+                perf.stop()
                 r["requests_per_s"] = rate(r)
-                # nginx's CPU is in its workers (children, not reaped): only Baton's is read.
                 if tool == "baton":
                     r["server_cpu_s"] = cpu["cpu_s"]
-                    r["server_cpu_us_per_request"] = 1e6 * cpu["cpu_s"] / r["requests"] if r["requests"] else None
                     r["server_threads_cpu_s"] = cpu["threads_cpu_s"]
                     r["server_rss_mb"] = proc_rss_mb(pid)
+                else:  # nginx's CPU is in its workers (live children): master + workers
+                    r["server_cpu_s"] = nginx.cpu_s() - nginx_cpu0
+                r["server_cpu_us_per_request"] = 1e6 * r["server_cpu_s"] / r["requests"] if r["requests"] else None
                 row[tool] = strip_wrk(r)
                 bad = r["errors"]["status"] + r["errors"]["connect"] + r["errors"]["read"] + r["errors"]["timeout"]
                 log(f"  get {label} {tool:6} {r['requests_per_s']:10.0f} req/s  p50 {r['latency_us']['p50'] / 1000:7.2f} ms"
                     f"  p99 {r['latency_us']['p99'] / 1000:7.2f} ms  errors {bad}"
-                    + (f"  server cpu {cpu['cpu_s']:.1f} s" if tool == "baton" else "")
-                    + f"  (load {os.getloadavg()[0]:.1f})")
+                    f"  server cpu {r['server_cpu_s']:.1f} s = {r['server_cpu_us_per_request'] or 0:.0f} us/request"
+                    f"  (load {os.getloadavg()[0]:.1f})")
             b, n = row["baton"]["requests_per_s"], row["nginx"]["requests_per_s"]
             row["baton_over_nginx"] = b / n if n else None
             results[label] = row
@@ -169,17 +177,19 @@ def part_get(args, workroot, wrk_log):
 
 
 def count_runs(client):
-    """{status: count} over every run (GET /v1/runs, pages of 1000)."""
-    counts = {}
+    """({run status: count}, {task status: count}) over every run (GET /v1/runs, pages of 1000)."""
+    counts, tasks = {}, {}
     cursor = None
     while True:
         q = "/v1/runs?limit=1000" + (f"&cursor={cursor}" if cursor else "")
         page = client.json("GET", q)
         for r in page["runs"]:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
+            for k, v in (r.get("counts") or {}).items():
+                tasks[k] = tasks.get(k, 0) + v
         cursor = page.get("next_cursor")
         if not cursor:
-            return counts
+            return counts, tasks
 
 
 def part_submit(args, workroot, wrk_log):
@@ -194,12 +204,14 @@ def part_submit(args, workroot, wrk_log):
         # Warm-up (not measured): one run, through to the end.
         run = c.json("POST", "/v1/runs", spec_of_trues("bench-submit-warmup", 10), expect=(201,))
         wait_run(c, run["id"], 60)
+        perf = Perf(perf_path(args, "submit")).start(server.pid)
         window = CPUWindow(server.pid).start()
         t0 = time.monotonic()
         r = wrk(server.url + "/v1/runs", "submit.lua", threads=args.threads, connections=args.submit_connections,
                 duration=args.submit_duration, env={"BATON_BENCH_BODY": body_path}, log_path=wrk_log)
         t_wrk = time.monotonic() - t0
         cpu_wrk = window.stop()
+        perf.stop()
         r["runs_accepted_per_s"] = r["accepted"] / (r["duration_us"] / 1e6)
         log(f"  submit {r['accepted']} runs accepted in {r['duration_us'] / 1e6:.2f} s: {r['runs_accepted_per_s']:.0f} runs/s"
             f"  p50 {r['latency_us']['p50'] / 1000:.1f} ms  p99 {r['latency_us']['p99'] / 1000:.1f} ms"
@@ -215,8 +227,9 @@ def part_submit(args, workroot, wrk_log):
                 break
             time.sleep(0.2)
         t_all = time.monotonic() - t0
-        counts = count_runs(c)
+        counts, task_counts = count_runs(c)
         executed = counts.get("succeeded", 0) - 1  # less the warm-up run
+        tasks_done = task_counts.get("succeeded", 0) - 10
         r = strip_wrk(r)
         r.update({
             "spec_tasks": 10,
@@ -225,18 +238,25 @@ def part_submit(args, workroot, wrk_log):
             "drain_s_after_wrk": t_all - t_wrk if drained else None,
             "runs_by_status": counts,
             "runs_succeeded": executed,
+            "tasks_by_status": task_counts,
+            "tasks_succeeded": tasks_done,
+            "tasks_per_s_overall": tasks_done / t_all if t_all > 0 else None,
             "executed_runs_per_s": executed / t_all if drained and t_all > 0 else None,
             "server_cpu_s_during_wrk": cpu_wrk["cpu_s"],
             "children_cpu_s_during_wrk": cpu_wrk["children_cpu_s"],
             "server_threads_cpu_s_during_wrk": cpu_wrk["threads_cpu_s"],
         })
         log(f"  submit drain: {'all done' if drained else 'NOT drained'} {t_all - t_wrk:.1f} s after wrk;"
-            f" runs by status {counts}")
+            f" runs by status {counts}; {tasks_done} tasks succeeded, {tasks_done / t_all:.0f} tasks/s since wrk began")
         # wrk stops reading when its time is up: the POSTs then in flight (at most one per
         # connection) may still be accepted by the server without wrk counting them.
-        r["runs_in_flight_at_end"] = executed - r["accepted"]
-        if drained and not 0 <= executed - r["accepted"] <= args.submit_connections:
-            log(f"  WARNING: {r['accepted']} accepted (wrk) but {executed} succeeded (server)")
+        stored = sum(counts.values()) - 1
+        r["runs_stored"] = stored
+        r["runs_in_flight_at_end"] = stored - r["accepted"]
+        if not 0 <= stored - r["accepted"] <= args.submit_connections:
+            log(f"  WARNING: {r['accepted']} runs accepted (wrk) but {stored} stored (server)")
+        if drained and executed != stored:
+            log(f"  WARNING: {stored} runs stored but {executed} succeeded")
         return r
     finally:
         server.stop()
@@ -284,6 +304,7 @@ def part_dag(args, workroot):
                         run = c.json("POST", "/v1/runs", f.read(), expect=(201,),
                                      headers={"Content-Type": "application/json"})
                     wait_run(c, run["id"], 60)
+                    perf = Perf(perf_path(args, "dag") if rep == 0 else None).start(server.pid)
                     window = CPUWindow(server.pid).start()
                     t0 = time.perf_counter()
                     status, hdrs, body = c.request("POST", "/v1/runs", spec_bytes,
@@ -295,6 +316,7 @@ def part_dag(args, workroot):
                     doc, polls, n200, n304 = wait_run(c, run_id, args.dag_timeout, args.poll_interval)
                     wall = time.perf_counter() - t0
                     cpu = window.stop()
+                    perf.stop()
                     rss = proc_rss_mb(server.pid)
                     if doc["status"] != "succeeded" or doc["counts"]["succeeded"] != n:
                         raise BenchError(f"the DAG run ended {doc['status']} with counts {doc['counts']}")
@@ -340,7 +362,8 @@ def main():
     ap.add_argument("--duration", default="10s", help="wrk -d of each GET measurement (default 10s)")
     ap.add_argument("--submit-connections", type=int, default=32, help="wrk -c of the submit part (default 32)")
     ap.add_argument("--submit-duration", default="5s", help="wrk -d of the submit part (default 5s)")
-    ap.add_argument("--drain-timeout", type=float, default=600, help="seconds to wait for submitted runs to finish")
+    ap.add_argument("--drain-timeout", type=float, default=120,
+                    help="seconds to wait, after wrk, for the submitted runs to finish (default 120)")
     ap.add_argument("--nginx-access-log", choices=("on", "off"), default="on",
                     help="nginx writes an access log like Baton's per-request log line (default on)")
     ap.add_argument("--repeat", type=int, default=3, help="runs of the DAG per tool; the median is reported (default 3)")
@@ -355,6 +378,9 @@ def main():
     ap.add_argument("--output", default=None, help="results JSON (default bench/results/http-<UTC time>.json)")
     ap.add_argument("--keep", action="store_true", help="keep the work dir (server logs, wrk output, nginx prefix)")
     ap.add_argument("--strict", action="store_true", help="exit 3 when a target is not met (default: exit 0)")
+    ap.add_argument("--perf", metavar="DIR", default=None,
+                    help="record the server with `perf record -g` during Baton's GET windows, the submit window and the"
+                         " first DAG run, into DIR/http-<part>.perf.data")
     args = ap.parse_args()
 
     parts = [p for p in args.parts.split(",") if p]
@@ -377,6 +403,7 @@ def main():
     log(f"# work dir {workroot}, workers {args.workers}, wrk -t{args.threads} -c{args.connections} -d{args.duration},"
         f" load average {load0:.1f} on {os.cpu_count()} CPUs")
     results, failures, loads = {}, [], [load0]
+    part_loads = {}
     try:
         for part in parts:
             try:
@@ -390,6 +417,7 @@ def main():
                 failures.append({"part": part, "error": str(e)})
                 print(f"  {part}: FAILED: {e}", file=sys.stderr)
             loads.append(os.getloadavg()[0])
+            part_loads[part] = loads[-1]
     finally:
         if args.keep:
             print(f"# kept {workroot}")
@@ -412,6 +440,8 @@ def main():
                   f" {row['nginx']['requests_per_s']:12.0f} {ratio:7.3f}  {target}")
             print(f"{'  latency p50 / p99 ms':34} {row['baton']['latency_us']['p50'] / 1000:5.2f} /{row['baton']['latency_us']['p99'] / 1000:6.2f}"
                   f" {row['nginx']['latency_us']['p50'] / 1000:5.2f} /{row['nginx']['latency_us']['p99'] / 1000:6.2f}")
+            print(f"{'  server CPU us per request':34} {row['baton']['server_cpu_us_per_request'] or 0:12.0f}"
+                  f" {row['nginx']['server_cpu_us_per_request'] or 0:12.0f}")
         checks.append({"check": f"GET /v1/runs/{{id}} baton/nginx req/s >= {GET_RATIO_TARGET}",
                        "value": g["200"]["baton_over_nginx"], "ok": g["200"]["baton_over_nginx"] >= GET_RATIO_TARGET})
     if "submit" in results:
@@ -422,6 +452,10 @@ def main():
         if s["drained"]:
             print(f"{'  backlog drained after wrk, s':34} {s['drain_s_after_wrk']:12.1f}   ({s['runs_succeeded']} runs x 10 tasks,"
                   f" {s['executed_runs_per_s']:.0f} runs/s executed overall)")
+        else:
+            print(f"{'  backlog NOT drained after wrk, s':34} {args.drain_timeout:12.0f}   ({s['tasks_succeeded']} of"
+                  f" {10 * s['runs_stored']} tasks done, {s['tasks_per_s_overall']:.0f} tasks/s;"
+                  f" runs {s['runs_by_status']})")
     if "dag" in results:
         d = results["dag"]
         print(f"{'DAG ' + str(d['tasks']) + ' tasks via API wall s (vs ninja)':34} {d['baton-api']['wall_s_median']:12.3f}"
@@ -440,10 +474,15 @@ def main():
         vs = "-" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
         print(f"{'PASS' if c['ok'] else 'FAIL'}  {c['check']}  ({vs})")
     all_ok = bool(checks) and all(c["ok"] for c in checks)
-    busy = max(loads) > (os.cpu_count() or 1) + 0.5
+    # Our own load: ~2.5 for the DAG (2 workers or ninja -j 2, the poller), ~4 under wrk (2 wrk threads
+    # and the server's 2); more than that, or a loaded machine before we began, is others'.
+    cpus = os.cpu_count() or 1
+    own = {"get": 2.0, "submit": 2.0, "dag": 0.5}
+    busy = load0 > 0.75 * cpus or any(v > cpus + 0.5 + own[p] for p, v in part_loads.items())
     if busy:
-        print(f"\nWARNING: the machine was busy (1-min load average up to {max(loads):.1f} on {os.cpu_count()} CPUs,"
-              f" our own runs count ~2-4): numbers and ratios are unreliable; rerun on a quiet machine.")
+        print(f"\nWARNING: the machine was busy (1-min load average {load0:.1f} at the start, at the end of each part"
+              f" {', '.join(f'{p} {v:.1f}' for p, v in part_loads.items())}, on {cpus} CPUs; ours is ~2.5 for the DAG,"
+              f" ~4 under wrk): wall times and ratios are unreliable; compare CPU, or rerun on a quiet machine.")
     if checks:
         print(f"\ntargets: {'MET' if all_ok else 'NOT MET'}")
 
@@ -466,6 +505,7 @@ def main():
         "failures": failures,
         "targets_met": all_ok,
         "loadavg_1m": loads,
+        "loadavg_1m_at_end_of_part": part_loads,
         "machine_busy": busy,
     }
     with open(out, "w") as f:
