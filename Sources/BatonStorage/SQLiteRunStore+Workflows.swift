@@ -99,6 +99,22 @@ extension SQLiteRunStore: WorkflowStore {
         }
     }
 
+    public func activeRunIDsByWorkflow() throws -> [String: [String]] {
+        try pool.read { db in
+            var result: [String: [String]] = [:]
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT workflow, id FROM runs
+                    WHERE status IN ('queued', 'running') AND workflow IS NOT NULL ORDER BY seq
+                    """)
+            while let row = try rows.next() {
+                result[row[0] as String, default: []].append(row[1])
+            }
+            return result
+        }
+    }
+
     /// Records the latest run of a workflow created without a key (manual runs, retries).
     public func setLastRun(workflow: String, runID: String) throws {
         try pool.write { db in

@@ -63,4 +63,7 @@ public protocol WorkflowStore: Sendable {
     ) throws -> KeyedInsert
     /// Moves the cron watermark without creating a run (a fire skipped by policy).
     func markFired(name: String, at instant: Date) throws
+    /// Ids of the queued and running runs of each workflow (ids only: the cron ticker asks
+    /// on every due instant, and must not decode specs to answer).
+    func activeRunIDsByWorkflow() throws -> [String: [String]]
 }

@@ -75,12 +75,13 @@ final class CronTickerLoop: @unchecked Sendable {
         do {
             var byWorkflow: [String: [String]] = [:]
             var stillStopping: Set<String> = []
-            for run in try store.unfinishedRuns() {
-                guard let workflow = run.workflow else { continue }
-                if replaced.contains(run.id) {
-                    stillStopping.insert(run.id)
-                } else {
-                    byWorkflow[workflow, default: []].append(run.id)
+            for (workflow, runIDs) in try store.activeRunIDsByWorkflow() {
+                for runID in runIDs {
+                    if replaced.contains(runID) {
+                        stillStopping.insert(runID)
+                    } else {
+                        byWorkflow[workflow, default: []].append(runID)
+                    }
                 }
             }
             replaced = stillStopping
