@@ -95,11 +95,7 @@ struct WorkflowsDelete: ParsableCommand {
     @Argument(help: "The workflow's name.") var name: String
 
     func run() throws {
-        try runClient {
-            let answer = try options.client().send("DELETE", "/v1/workflows/\(PathEscape.segment(name))")
-            try APIClient.check(answer)
-            Console.out("deleted \(name)")
-        }
+        try WorkflowCall.send(options, "DELETE", name, "", done: "deleted")
     }
 }
 
@@ -142,11 +138,7 @@ struct WorkflowsPause: ParsableCommand {
     @Argument(help: "The workflow's name.") var name: String
 
     func run() throws {
-        try runClient {
-            let answer = try options.client().send("POST", "/v1/workflows/\(PathEscape.segment(name))/pause")
-            try APIClient.check(answer)
-            Console.out("paused \(name)")
-        }
+        try WorkflowCall.send(options, "POST", name, "/pause", done: "paused")
     }
 }
 
@@ -156,10 +148,18 @@ struct WorkflowsResume: ParsableCommand {
     @Argument(help: "The workflow's name.") var name: String
 
     func run() throws {
+        try WorkflowCall.send(options, "POST", name, "/resume", done: "resumed")
+    }
+}
+
+/// A workflow call whose answer is only checked: print one line on success.
+enum WorkflowCall {
+    static func send(_ options: ServerOptions, _ method: String, _ name: String, _ suffix: String, done: String) throws
+    {
         try runClient {
-            let answer = try options.client().send("POST", "/v1/workflows/\(PathEscape.segment(name))/resume")
+            let answer = try options.client().send(method, "/v1/workflows/\(PathEscape.segment(name))\(suffix)")
             try APIClient.check(answer)
-            Console.out("resumed \(name)")
+            Console.out("\(done) \(name)")
         }
     }
 }
