@@ -20,8 +20,9 @@ extension ExecutorLoop {
                 spec = try configuration.decodeSpec(record.specJSON)
             } catch {
                 logger.error(
-                    "cannot resume run: its stored spec no longer parses",
+                    "cannot resume run: its stored spec no longer parses; ending it failed",
                     metadata: ["run": "\(record.id)", "error": "\(error)"])
+                endUnresumable(record, tasks: tasks, now: now)
                 continue
             }
             logger.info("resuming run", metadata: ["run": "\(record.id)"])
@@ -30,6 +31,28 @@ extension ExecutorLoop {
             engine.add(machine, now: now)
         }
         settle()
+    }
+
+    /// A run that cannot be resumed still must not stay `running` forever (SPEC §3): its
+    /// unfinished tasks and the run end `failed`.
+    func endUnresumable(_ record: RunRecord, tasks: [TaskRecord], now: Date) {
+        var batch = StoreBatch()
+        batch.runs.append(
+            RunUpdate(
+                id: record.id, status: .failed, startedAt: record.startedAt ?? now, finishedAt: now,
+                cancelRequests: record.cancelRequests, deadlineHit: record.deadlineHit))
+        for var task in tasks where !task.status.isTerminal {
+            task.status = .failed
+            task.reason = "cannot resume: the stored spec no longer parses"
+            task.finishedAt = now
+            task.pgid = nil
+            batch.tasks.append((record.id, task))
+        }
+        do {
+            try store.apply(batch)
+        } catch {
+            logger.error("could not record the run as failed", metadata: ["run": "\(record.id)", "error": "\(error)"])
+        }
     }
 
     /// Server shutdown: SIGTERM every task group, SIGKILL what is left after the grace,
