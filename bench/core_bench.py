@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 
+from bench_common import git_revision, print_checks, write_results
+
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH_DIR)
 
@@ -200,15 +202,6 @@ def run_ninja(workdir, ninja_path, n, parallelism):
 
 # --------------------------------------------------------------------------- main
 
-def git_revision():
-    try:
-        rev = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True).stdout.strip()
-        return rev + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 def fs_type(path):
@@ -411,11 +404,7 @@ def main():
     if failures:
         checks.append({"check": "every run completed", "value": len(failures), "ok": False})
     print()
-    for c in checks:
-        v = c["value"]
-        vs = "-" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v))
-        print(f"{'PASS' if c['ok'] else 'FAIL'}  {c['check']}  ({vs})")
-    all_ok = bool(checks) and all(c["ok"] for c in checks)
+    all_ok = print_checks(checks, digits=2)
     loads = [smp["loadavg_1m"] for r in results for smp in r["samples"]]
     busy = bool(loads) and max(loads) > (os.cpu_count() or 1) + 0.5
     if busy:
@@ -453,10 +442,7 @@ def main():
         "targets_met": all_ok,
         "machine_busy": busy,
     }
-    with open(out, "w") as f:
-        json.dump(document, f, indent=2)
-        f.write("\n")
-    print(f"results: {os.path.relpath(out, os.getcwd()) if out.startswith(os.getcwd()) else out}", flush=True)
+    write_results(out, document)
     # Removed last: deleting Baton's ~10,000 log files per run takes a while on a slow disk.
     cleanup(workroot, args.keep)
     if failures:

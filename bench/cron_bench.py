@@ -37,8 +37,9 @@ import sys
 import tempfile
 import time
 
-from bench_server import (BENCH_DIR, REPO, BatonServer, BenchError, CPUWindow, Perf, git_revision, proc_cpu,
-                          proc_rss_mb, version)
+from bench_common import git_revision, print_checks, write_results
+from bench_server import (BENCH_DIR, REPO, BatonServer, BenchError, CPUWindow, Perf, proc_cpu,
+                          proc_rss_mb)
 
 LAG_P99_TARGET_S = 1.0
 NOT_DUE_CRON = "0 0 1 1 *"
@@ -387,11 +388,7 @@ def main():
     else:
         checks.append({"check": "benchmark completed", "value": failure, "ok": False})
     print()
-    for c in checks:
-        v = c["value"]
-        vs = "-" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
-        print(f"{'PASS' if c['ok'] else 'FAIL'}  {c['check']}  ({vs})")
-    all_ok = bool(checks) and all(c["ok"] for c in checks)
+    all_ok = print_checks(checks, digits=2)
     # Ours: ~0 until the busy window, then ~2 (the scheduler and the executor); so a load
     # above 0.75 per CPU at the start (or after the idle windows) is someone else's.
     cpus = os.cpu_count() or 1
@@ -421,10 +418,7 @@ def main():
         "loadavg_1m": loads,
         "machine_busy": busy_machine,
     }
-    with open(out, "w") as f:
-        json.dump(document, f, indent=2)
-        f.write("\n")
-    print(f"results: {os.path.relpath(out, os.getcwd()) if out.startswith(os.getcwd()) else out}")
+    write_results(out, document)
     if failure:
         return 1
     return 3 if args.strict and not all_ok else 0

@@ -31,7 +31,8 @@ import tempfile
 import time
 
 import core_bench
-from bench_server import (BENCH_DIR, REPO, BatonServer, BenchError, Client, CPUWindow, Nginx, Perf, git_revision,
+from bench_common import git_revision, print_checks, write_results
+from bench_server import (BENCH_DIR, REPO, BatonServer, BenchError, Client, CPUWindow, Nginx, Perf,
                           proc_rss_mb, version, wrk)
 
 PARTS = ("get", "submit", "dag")
@@ -469,11 +470,7 @@ def main():
     if failures:
         checks.append({"check": "every part completed", "value": len(failures), "ok": False})
     print()
-    for c in checks:
-        v = c["value"]
-        vs = "-" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
-        print(f"{'PASS' if c['ok'] else 'FAIL'}  {c['check']}  ({vs})")
-    all_ok = bool(checks) and all(c["ok"] for c in checks)
+    all_ok = print_checks(checks, digits=3)
     # Our own load: ~2.5 for the DAG (2 workers or ninja -j 2, the poller), ~4 under wrk (2 wrk threads
     # and the server's 2); more than that, or a loaded machine before we began, is others'.
     cpus = os.cpu_count() or 1
@@ -508,10 +505,7 @@ def main():
         "loadavg_1m_at_end_of_part": part_loads,
         "machine_busy": busy,
     }
-    with open(out, "w") as f:
-        json.dump(document, f, indent=2)
-        f.write("\n")
-    print(f"results: {os.path.relpath(out, os.getcwd()) if out.startswith(os.getcwd()) else out}")
+    write_results(out, document)
     if failures:
         return 1
     return 3 if args.strict and not all_ok else 0

@@ -1,0 +1,38 @@
+"""Helpers every benchmark driver shares: the revision measured, the PASS/FAIL lines, the
+results file. Imported by core_bench.py, http_bench.py, cron_bench.py and bench_server.py."""
+
+import json
+import os
+import subprocess
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def git_revision():
+    """The short HEAD of the repo, with `-dirty` when tracked files are modified."""
+    try:
+        rev = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.strip()
+        return rev + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def print_checks(checks, digits=2):
+    """One `PASS|FAIL  check  (value)` line per target; returns whether all passed."""
+    for c in checks:
+        v = c["value"]
+        vs = "-" if v is None else (f"{v:.{digits}f}" if isinstance(v, float) else str(v))
+        print(f"{'PASS' if c['ok'] else 'FAIL'}  {c['check']}  ({vs})")
+    return bool(checks) and all(c["ok"] for c in checks)
+
+
+def write_results(out, document):
+    """Writes the results JSON and says where."""
+    with open(out, "w") as f:
+        json.dump(document, f, indent=2)
+        f.write("\n")
+    shown = os.path.relpath(out, os.getcwd()) if out.startswith(os.getcwd()) else out
+    print(f"results: {shown}", flush=True)
