@@ -35,7 +35,7 @@ final class BatonProcess: @unchecked Sendable {
     /// scratch tag and `environment` added to the test's environment.
     init(
         _ arguments: [String], scratch: Scratch, directory: String? = nil,
-        environment: [String: String] = [:], standardInput: Pipe? = nil
+        environment: [String: String] = [:], unsetting: [String] = [], standardInput: Pipe? = nil
     ) throws {
         self.arguments = arguments
         let id = UUID().uuidString.prefix(8)
@@ -59,6 +59,7 @@ final class BatonProcess: @unchecked Sendable {
         env[Scratch.tagVariable] = scratch.tag
         env["NO_COLOR"] = "1"
         env.merge(environment) { $1 }
+        for name in unsetting { env[name] = nil }
         process.environment = env
         process.standardInput = standardInput ?? FileHandle.nullDevice
         process.standardOutput = out
@@ -70,6 +71,9 @@ final class BatonProcess: @unchecked Sendable {
     var pid: pid_t { process.processIdentifier }
 
     var isRunning: Bool { process.isRunning }
+
+    /// What Baton wrote on stdout so far.
+    var currentStdout: String { Self.contents(stdoutPath) }
 
     /// What Baton wrote on stderr so far.
     var currentStderr: String { Self.contents(stderrPath) }

@@ -46,53 +46,25 @@ struct ServerExit: Sendable, CustomStringConvertible {
     }
 }
 
-/// One `baton serve` child process. stdout and stderr go to files in the scratch directory
-/// (no pipes that could fill up); the scratch tag in its environment lets `Scratch.cleanUp`
-/// find it and every task it started.
-///
-/// `@unchecked Sendable`: `process` is configured and launched in `init`, then only queried
-/// through thread-safe accessors or signalled; everything else is immutable.
-final class ServerProcess: @unchecked Sendable {
+/// One `baton serve` child process: a `BatonProcess` (stdout and stderr in files of the
+/// scratch directory, tracked for `Scratch.cleanUp`) run without the test's BATON_TOKEN,
+/// plus what a server needs: its port, a graceful stop.
+final class ServerProcess: Sendable {
     let arguments: [String]
-    private let process = Process()
-    let stdoutPath: String
-    let stderrPath: String
+    private let baton: BatonProcess
 
     init(arguments: [String], scratch: Scratch, environment: [String: String], directory: String?) throws {
         self.arguments = arguments
-        let id = UUID().uuidString.prefix(8)
-        stdoutPath = scratch.path("serve-\(id).stdout")
-        stderrPath = scratch.path("serve-\(id).stderr")
-        for path in [stdoutPath, stderrPath] {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw E2EError("cannot create \(path)")
-            }
-        }
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        defer {
-            try? out.close()
-            try? err.close()
-        }
-        process.executableURL = TestSupport.batonBinary
-        process.arguments = ["serve"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory ?? scratch.directory.path)
-        var env = ProcessInfo.processInfo.environment
-        env["BATON_TOKEN"] = nil
-        env[Scratch.tagVariable] = scratch.tag
-        env["NO_COLOR"] = "1"
-        env.merge(environment) { $1 }
-        process.environment = env
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        let unsetting = environment["BATON_TOKEN"] == nil ? ["BATON_TOKEN"] : []
+        baton = try BatonProcess(
+            ["serve"] + arguments, scratch: scratch, directory: directory, environment: environment,
+            unsetting: unsetting)
     }
 
-    var pid: pid_t { process.processIdentifier }
-    var isRunning: Bool { process.isRunning }
-    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
-    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+    var pid: pid_t { baton.pid }
+    var isRunning: Bool { baton.isRunning }
+    var stdout: String { baton.currentStdout }
+    var stderr: String { baton.currentStderr }
 
     /// Waits for `baton: listening on http://HOST:PORT` and returns PORT.
     func waitForPort(within limit: Duration = .seconds(30)) async throws -> Int {
@@ -111,39 +83,23 @@ final class ServerProcess: @unchecked Sendable {
         return port
     }
 
-    func send(_ signal: Int32) {
-        if process.isRunning { kill(process.processIdentifier, signal) }
-    }
+    func send(_ signal: Int32) { baton.send(signal) }
 
     /// Waits for the process to exit; past `limit` it is killed and the wait throws.
     func waitForExit(within limit: Duration = .seconds(30)) async throws -> ServerExit {
-        let deadline = ContinuousClock.now + limit
-        while process.isRunning {
-            if ContinuousClock.now >= deadline {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                throw E2EError("baton serve still running after \(limit); killed.\n\(stderr.suffix(4000))")
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        let signalled = process.terminationReason == .uncaughtSignal
-        return ServerExit(
-            status: signalled ? nil : process.terminationStatus,
-            signal: signalled ? process.terminationStatus : nil, stderr: stderr)
+        let exit = try await baton.finish(within: limit)
+        return ServerExit(status: exit.status, signal: exit.signal, stderr: exit.stderr)
     }
 
     /// SIGTERM, then SIGKILL if it has not exited after `grace` (the always-run cleanup).
     func stop(grace: Duration = .seconds(15)) async {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
+        guard baton.isRunning else { return }
+        baton.send(SIGTERM)
         let deadline = ContinuousClock.now + grace
-        while process.isRunning && ContinuousClock.now < deadline {
+        while baton.isRunning && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
         }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        baton.killAndReap()
     }
 }
 
