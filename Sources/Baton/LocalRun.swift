@@ -42,9 +42,9 @@ struct LocalRun {
                 dataDirectory: dataDirectory, decodeSpec: { try SpecParser.parse($0, format: .json) },
                 workers: workers),
             store: store, logger: logger, onBatch: progress.handle,
-            onRunFinished: { id, status in
-                notifier.runFinished(runID: id, status: status)
-                if id == runID { finished.signal() }
+            onRunFinished: { ending in
+                if ending.hasNotifications { notifier.runFinished(runID: ending.runID, status: ending.status) }
+                if ending.runID == runID { finished.signal() }
             })
         if existing != nil {
             Console.error("baton: resuming unfinished run \(runID) from \(dataDirectory.path)")

@@ -45,17 +45,19 @@ struct Server {
                 workers: command.workers),
             store: store, logger: logger,
             onBatch: { batch in revisions.bump(Set(batch.runs.map(\.id) + batch.tasks.map(\.runID))) },
-            onRunFinished: { runFinished.notify(runID: $0, status: $1) })
+            onRunFinished: { runFinished.notify($0) })
         let notifier = Notifier(store: store, logger: logger, onChange: { revisions.bump([$0]) })
         notifier.start()
-        runFinished.add { notifier.runFinished(runID: $0, status: $1) }
+        runFinished.add { ending in
+            if ending.hasNotifications { notifier.runFinished(runID: ending.runID, status: ending.status) }
+        }
         do {
             try executor.start()
         } catch {
             throw ServeError.setup("cannot start the executor: \(error)")
         }
         let ticker = CronTicker(store: store, control: executor, logger: logger)
-        runFinished.add { ticker.runFinished(runID: $0, status: $1) }
+        runFinished.add { ticker.runFinished(runID: $0.runID, status: $0.status) }
         ticker.start()
         var context = APIContext(
             store: store, control: executor, dataDirectory: directory, maxTasks: command.maxTasks, token: token,

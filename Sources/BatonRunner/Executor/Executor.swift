@@ -20,7 +20,7 @@ public final class Executor: RunControl {
     public init(
         configuration: ExecutorConfiguration, store: any RunStore, logger: Logger,
         onBatch: (@Sendable (StoreBatch) -> Void)? = nil,
-        onRunFinished: (@Sendable (String, RunStatus) -> Void)? = nil
+        onRunFinished: (@Sendable (RunEnding) -> Void)? = nil
     ) {
         self.configuration = configuration
         self.store = store
@@ -71,5 +71,5 @@ public final class Executor: RunControl {
 /// Callbacks run on the executor thread; keep them short.
 struct ExecutorObservers: Sendable {
     var onBatch: (@Sendable (StoreBatch) -> Void)?
-    var onRunFinished: (@Sendable (String, RunStatus) -> Void)?
+    var onRunFinished: (@Sendable (RunEnding) -> Void)?
 }

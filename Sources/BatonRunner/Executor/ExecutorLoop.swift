@@ -27,7 +27,7 @@ final class ExecutorLoop: @unchecked Sendable {
     var extraEnvironment: [String: [String: String]] = [:]
     var pendingCancelReplies: [Reply<Executor.CancelResult>] = []
     /// Runs that ended in this round, announced once their final state is in the store.
-    var finishedThisRound: [(String, RunStatus)] = []
+    var finishedThisRound: [RunEnding] = []
     var shutdownReply: Reply<Void>?
 
     init(
@@ -109,7 +109,7 @@ final class ExecutorLoop: @unchecked Sendable {
             for action in engine.takeActions() { perform(action) }
         }
         flush()
-        for (runID, status) in finishedThisRound { observers.onRunFinished?(runID, status) }
+        for ending in finishedThisRound { observers.onRunFinished?(ending) }
         finishedThisRound.removeAll()
         for reply in pendingCancelReplies { reply.send(.accepted) }
         pendingCancelReplies.removeAll()
@@ -126,7 +126,8 @@ final class ExecutorLoop: @unchecked Sendable {
         case .runFinished(let runID, let status):
             extraEnvironment[runID] = nil
             logger.info("run finished", metadata: ["run": "\(runID)", "status": "\(status.rawValue)"])
-            finishedThisRound.append((runID, status))
+            let notifies = !(engine.runs[runID]?.spec.notify.isEmpty ?? true)
+            finishedThisRound.append(RunEnding(runID: runID, status: status, hasNotifications: notifies))
         }
     }
 
