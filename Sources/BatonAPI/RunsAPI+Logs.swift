@@ -8,7 +8,7 @@ extension RunsAPI {
     func log(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         let run = try loadRun(parameters)
         let name = parameters["task"] ?? ""
-        guard let task = try context.store.tasks(runID: run.id).first(where: { $0.name == name }) else {
+        guard let task = try context.store.task(runID: run.id, named: name) else {
             throw APIError.notFound("run \(run.id) has no task \"\(name)\"")
         }
         var offset = 0

@@ -22,6 +22,16 @@ extension SQLiteRunStore {
         }
     }
 
+    /// One task of a run by name (the log endpoint: a client tailing a log of a
+    /// 100,000-task run must not load every task per poll).
+    public func task(runID: String, named name: String) throws -> TaskRecord? {
+        try pool.read { db in
+            let statement = try db.cachedStatement(
+                sql: "SELECT \(TaskRecord.columns) FROM tasks WHERE run_id = ? AND name = ?")
+            return try Row.fetchOne(statement, arguments: [runID, name]).map(TaskRecord.init(row:))
+        }
+    }
+
     /// The attempts of one task, ordered by attempt number.
     public func attempts(runID: String, taskIndex: Int) throws -> [AttemptRecord] {
         try pool.read { db in

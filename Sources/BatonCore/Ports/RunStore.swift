@@ -78,6 +78,8 @@ public protocol RunStore: Sendable {
     func run(id: String) throws -> RunRecord?
     /// The tasks of a run, ordered by index.
     func tasks(runID: String) throws -> [TaskRecord]
+    /// One task of a run by its name, nil when there is none.
+    func task(runID: String, named name: String) throws -> TaskRecord?
     /// The attempts of one task, ordered by attempt number.
     func attempts(runID: String, taskIndex: Int) throws -> [AttemptRecord]
     func listRuns(_ query: RunQuery) throws -> RunPage
