@@ -70,7 +70,8 @@ extension TaskRecord {
 
 extension AttemptRecord {
     static let columns = """
-        run_id, task_idx, attempt, started_at, finished_at, exit_code, signal, status, log_path
+        run_id, task_idx, attempt, started_at, finished_at, exit_code, signal, status, log_path, \
+        queued_at
         """
 
     init(row: Row) throws {
@@ -83,14 +84,15 @@ extension AttemptRecord {
             exitCode: try row.decode(atIndex: 5),
             signal: try row.decode(atIndex: 6),
             status: try decodeStatus(row, atIndex: 7, table: "attempts", column: "status"),
-            logPath: try row.decode(atIndex: 8))
+            logPath: try row.decode(atIndex: 8),
+            queuedAt: StoredDate.date(try row.decode(atIndex: 9)))
     }
 
     /// Arguments for `columns`.
     var arguments: StatementArguments {
         [
             runID, taskIndex, attempt, StoredDate.seconds(startedAt), StoredDate.seconds(finishedAt),
-            exitCode, signal, status.rawValue, logPath,
+            exitCode, signal, status.rawValue, logPath, StoredDate.seconds(queuedAt),
         ]
     }
 }

@@ -9,6 +9,10 @@ extension SQLiteRunStore {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1 runs, tasks, attempts", migrate: createRunsTasksAttempts)
         migrator.registerMigration("v2 workflows, run keys, notifications", migrate: createWorkflows)
+        // When each attempt became ready, so the timeline shows queue time (a slot wait).
+        migrator.registerMigration("v3 attempt queue time") { db in
+            try db.execute(sql: "ALTER TABLE attempts ADD COLUMN queued_at REAL")
+        }
         return migrator
     }()
 

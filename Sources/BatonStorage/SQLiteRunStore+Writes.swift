@@ -92,7 +92,7 @@ extension SQLiteRunStore {
         """
 
     private static let upsertAttemptSQL = """
-        INSERT INTO attempts (\(AttemptRecord.columns)) VALUES (\(placeholders(9)))
+        INSERT INTO attempts (\(AttemptRecord.columns)) VALUES (\(placeholders(10)))
         ON CONFLICT (run_id, task_idx, attempt) DO UPDATE SET \
         \(assignments(excluding: ["run_id", "task_idx", "attempt"], AttemptRecord.columns))
         """

@@ -85,4 +85,19 @@ static inline unsigned int baton_mhd_connection_count(struct MHD_Daemon *daemon)
     return info == NULL ? 0 : info->num_connections;
 }
 
+/*
+ * A response whose body comes from `reader` as it becomes available, of unknown length
+ * (chunked). libmicrohttpd's end markers are casts in macros, which Swift does not import:
+ * the reader returns baton_mhd_stream_end() or baton_mhd_stream_error() instead.
+ */
+static inline struct MHD_Response *baton_mhd_create_stream_response(
+    size_t block_size, MHD_ContentReaderCallback reader, void *reader_cls,
+    MHD_ContentReaderFreeCallback free_reader) {
+    return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, block_size, reader, reader_cls,
+                                             free_reader);
+}
+
+static inline ssize_t baton_mhd_stream_end(void) { return MHD_CONTENT_READER_END_OF_STREAM; }
+static inline ssize_t baton_mhd_stream_error(void) { return MHD_CONTENT_READER_END_WITH_ERROR; }
+
 #endif

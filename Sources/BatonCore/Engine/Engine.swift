@@ -24,6 +24,11 @@ public struct Engine: Sendable {
     private var slotHolders: Set<TaskRef> = []
     private var actions: [EngineAction] = []
 
+    /// Tasks ready to start, over every run (visits every run: for metrics, not hot paths).
+    public var readyTaskCount: Int {
+        runs.values.reduce(0) { $0 + $1.readyTaskCount }
+    }
+
     public init(workers: Int) {
         self.workers = max(1, workers)
     }

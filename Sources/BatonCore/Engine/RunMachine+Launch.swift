@@ -36,7 +36,7 @@ extension RunMachine {
         attemptUpdates.append(
             AttemptRecord(
                 runID: runID, taskIndex: index, attempt: tasks[index].attempt, startedAt: now,
-                logPath: logPath))
+                logPath: logPath, queuedAt: readyAt[index] ?? now))
         actions.append(.spawn(spawnPlan(index, command: task.command, hook: false)))
         if task.forever && !released[index] {
             // The run does not wait for a forever task: it counts as done for its

@@ -17,6 +17,7 @@ extension RunMachine {
     mutating func tryEnqueue(_ index: Int) {
         guard !restoring, status == .running, !queued[index], isStartable(index) else { return }
         queued[index] = true
+        readyAt[index] = eventTime
         readyCount += 1
         readyQueues[plan.groupOf[index]].append(Int32(index))
     }

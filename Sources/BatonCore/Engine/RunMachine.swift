@@ -66,6 +66,10 @@ public struct RunMachine: Sendable {
     var stopCause: [StopCause?]
     var generation: [UInt32]
     var attemptStart: [Date?]
+    /// When each task last became ready (queued for a slot): the start of its queue time.
+    var readyAt: [Date?]
+    /// The time of the event being handled, for code paths that do not take `now`.
+    var eventTime: Date
     var queued: [Bool]
     /// Forever tasks release their dependents and their group when they start.
     var released: [Bool]
@@ -127,6 +131,8 @@ public struct RunMachine: Sendable {
         stopCause = [StopCause?](repeating: nil, count: count)
         generation = [UInt32](repeating: 0, count: count)
         attemptStart = [Date?](repeating: nil, count: count)
+        readyAt = [Date?](repeating: nil, count: count)
+        eventTime = now
         queued = [Bool](repeating: false, count: count)
         released = [Bool](repeating: false, count: count)
         rootFailure = [String?](repeating: nil, count: count)
@@ -181,6 +187,7 @@ public struct RunMachine: Sendable {
 
     /// Starts a queued run (its deadline counts from now).
     public mutating func start(now: Date) {
+        eventTime = now
         guard status == .queued else { return }
         status = .running
         startedAt = now
@@ -193,6 +200,7 @@ public struct RunMachine: Sendable {
     /// Starts one ready task if the limits allow. Forever tasks need no slot.
     /// - Returns: whether a task that holds a pool slot was started, a forever task, or none.
     public mutating func startNext(now: Date, poolAvailable: Bool) -> StartResult {
+        eventTime = now
         guard status == .running else { return .none }
         for group in readyQueues.indices where !readyQueues[group].isEmpty {
             while let head = readyQueues[group].peek {
@@ -234,6 +242,7 @@ public struct RunMachine: Sendable {
         task index: Int, exitCode: Int32?, signal: Int32?, now: Date, failure: String? = nil
     ) {
         guard phase[index] != .idle else { return }
+        eventTime = now
         alive -= 1
         tasks[index].pgid = nil
         markDirty(index)
@@ -250,12 +259,14 @@ public struct RunMachine: Sendable {
 
     /// The executor could not start the process (command not found, bad cwd, …).
     public mutating func spawnFailed(task index: Int, message: String, now: Date) {
+        eventTime = now
         processExited(task: index, exitCode: 127, signal: nil, now: now, failure: message)
     }
 
     /// A client asked to cancel. Returns false when the run has already ended.
     @discardableResult
     public mutating func cancel(now: Date) -> Bool {
+        eventTime = now
         guard !isFinished else { return false }
         cancelRequests += 1
         runDirty = true
@@ -274,6 +285,7 @@ public struct RunMachine: Sendable {
 
     /// Handles every timer due at `now` and the run deadline.
     public mutating func tick(now: Date) {
+        eventTime = now
         guard !isFinished else { return }
         if let deadline = runDeadline, !deadlineHit, deadline <= now {
             deadlineHit = true
@@ -306,6 +318,7 @@ public struct RunMachine: Sendable {
 
     /// The last resort against a scheduling bug: ends a stalled run instead of hanging.
     public mutating func abortStalled(now: Date) {
+        eventTime = now
         for index in tasks.indices where !tasks[index].status.isTerminal {
             settle(index, status: .skipped, reason: "internal error: scheduler stalled", now: now)
         }

@@ -117,12 +117,16 @@ public struct AttemptRecord: Sendable, Equatable {
     public var status: TaskStatus
     /// Relative to the data directory, e.g. `logs/<run>/<task>/1.log`.
     public var logPath: String
+    /// When the attempt became ready to start (dependencies met, retry due): from here to
+    /// `startedAt` it waited for a worker slot. Nil for attempts recorded before Baton kept it.
+    public var queuedAt: Date?
 
     public init(
         runID: String, taskIndex: Int, attempt: Int, startedAt: Date, finishedAt: Date? = nil,
         exitCode: Int32? = nil, signal: Int32? = nil, status: TaskStatus = .running,
-        logPath: String
+        logPath: String, queuedAt: Date? = nil
     ) {
+        self.queuedAt = queuedAt
         self.runID = runID
         self.taskIndex = taskIndex
         self.attempt = attempt

@@ -14,6 +14,13 @@ public struct HTTPResponse: Sendable {
     /// A diagnostic the server logs with the request's id and never sends, e.g. the error
     /// behind a `500`.
     public var diagnostic: String?
+    /// When set, the body is streamed from it instead of ``body`` (chunked, unknown length).
+    public var stream: (any HTTPBodyStream)?
+    /// When set, the real answer comes later from it (a long-poll); the other fields are
+    /// ignored.
+    public var deferred: (any HTTPDeferredReply)?
+    /// The route template that answered (`/v1/runs/{id}`), set by ``Router``, for metrics.
+    public var route: String?
 
     /// Creates a response.
     public init(
@@ -58,6 +65,20 @@ public struct HTTPResponse: Sendable {
         _ status: Int, _ text: String, contentType: String = "text/plain; charset=utf-8"
     ) -> HTTPResponse {
         HTTPResponse(status: status, headers: [("Content-Type", contentType)], body: Data(text.utf8))
+    }
+
+    /// A streamed `200` answer with `headers` (add the content type).
+    public static func streamed(_ stream: any HTTPBodyStream, headers: [(String, String)]) -> HTTPResponse {
+        var response = HTTPResponse(status: 200, headers: headers)
+        response.stream = stream
+        return response
+    }
+
+    /// An answer that `deferred` gives later.
+    public static func later(_ deferred: any HTTPDeferredReply) -> HTTPResponse {
+        var response = HTTPResponse(status: 200)
+        response.deferred = deferred
+        return response
     }
 
     /// A response without a body, e.g. `204` or `304`.

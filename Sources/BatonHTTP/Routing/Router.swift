@@ -67,16 +67,18 @@ public struct Router: Sendable {
             return ProblemFactory.methodNotAllowed(
                 method: request.method, path: request.path, allowed: allowed)
         }
+        var response: HTTPResponse
         do {
-            return try route.handler(request, RouteParameters(parameters))
+            response = try route.handler(request, RouteParameters(parameters))
         } catch let error as any HTTPResponseConvertible {
-            return error.response
+            response = error.response
         } catch {
-            var response = ProblemFactory.internalServerError(requestID: request.requestID)
+            response = ProblemFactory.internalServerError(requestID: request.requestID)
             response.diagnostic =
                 "\(route.method) \(route.template.text) threw \(type(of: error)): \(error)"
-            return response
         }
+        response.route = route.template.text
+        return response
     }
 
     /// ``handle(_:)`` as a closure for ``HTTPServer``.

@@ -45,9 +45,9 @@ enum MHDCallbacks {
             return keepGoing ? .YES : .NO
         }
 
-        // Last call: the whole request is in. This runs the handler on this worker thread.
-        let response = context.finalResponse(for: accumulator)
-        return context.queue(response, on: connection, for: accumulator)
+        // Last call: the whole request is in (or a suspended long-poll was resumed). This
+        // runs the handler on this worker thread.
+        return context.answer(accumulator, on: connection)
     }
 
     /// MHD_RequestCompletedCallback: releases the request's accumulator and logs the

@@ -35,6 +35,14 @@ final class RequestAccumulator {
     var status: Int?
     /// A diagnostic for the log line (the cause of a 500), never sent.
     var diagnostic: String?
+    /// The route template that answered, for metrics.
+    var route: String?
+    /// A long-poll answer still to come, and the waker of its suspended connection.
+    var deferred: (any HTTPDeferredReply)?
+    /// The stream of a streamed body, closed when the request completes.
+    var stream: (any HTTPBodyStream)?
+    /// Set while the connection may be suspended (deferred answer or stream).
+    var waker: ConnectionWaker?
 
     init(
         requestID: String, logMethod: String, logPath: String,

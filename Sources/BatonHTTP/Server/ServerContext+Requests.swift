@@ -72,6 +72,39 @@ extension ServerContext {
         }
     }
 
+    /// Answers a complete request: queues the handler's response, or, for a long-poll,
+    /// suspends the connection until its answer is ready (called again on every resume).
+    func answer(_ accumulator: RequestAccumulator, on connection: OpaquePointer) -> MHD_Result {
+        if accumulator.deferred == nil {
+            let response = finalResponse(for: accumulator)
+            guard let deferred = response.deferred else {
+                return queue(response, on: connection, for: accumulator)
+            }
+            accumulator.route = response.route
+            accumulator.deferred = deferred
+            deferred.attach(waker(for: accumulator, connection))
+        }
+        guard let deferred = accumulator.deferred, let waker = accumulator.waker else { return .NO }
+        while true {
+            if var response = deferred.reply(closing: waker.isClosing) {
+                accumulator.deferred = nil
+                deferred.close()
+                response.route = response.route ?? accumulator.route
+                return queue(response, on: connection, for: accumulator)
+            }
+            if waker.suspendUnlessWoken() { return .YES }
+        }
+    }
+
+    /// The request's waker, created and registered on first use.
+    private func waker(for accumulator: RequestAccumulator, _ connection: OpaquePointer) -> ConnectionWaker {
+        if let waker = accumulator.waker { return waker }
+        let waker = ConnectionWaker(connection: connection)
+        accumulator.waker = waker
+        register(waker)
+        return waker
+    }
+
     /// Hands `response` to libmicrohttpd for `connection` and notes its status for the log.
     func queue(
         _ response: HTTPResponse, on connection: OpaquePointer, for accumulator: RequestAccumulator
@@ -82,11 +115,31 @@ extension ServerContext {
             replacement.diagnostic = "handler answered invalid status \(response.status)"
             response = replacement
         }
-        let created = response.body.withUnsafeBytes { bytes in
-            // MUST_COPY: libmicrohttpd copies the bytes, so the Data may go away after this.
-            MHD_create_response_from_buffer(
-                bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress),
-                .RESPMEM_MUST_COPY)
+        let created: OpaquePointer?
+        if let stream = response.stream {
+            let waker = waker(for: accumulator, connection)
+            stream.attach(waker)
+            accumulator.stream = stream
+            let reader = StreamReader(stream: stream, waker: waker)
+            created = baton_mhd_create_stream_response(
+                16 * 1024,
+                { cls, _, buffer, max in
+                    guard let cls, let buffer else { return baton_mhd_stream_error() }
+                    return Unmanaged<StreamReader>.fromOpaque(cls).takeUnretainedValue()
+                        .read(into: UnsafeMutableRawBufferPointer(start: buffer, count: max))
+                },
+                Unmanaged.passRetained(reader).toOpaque(),
+                { cls in
+                    guard let cls else { return }
+                    Unmanaged<StreamReader>.fromOpaque(cls).release()
+                })
+        } else {
+            created = response.body.withUnsafeBytes { bytes in
+                // MUST_COPY: libmicrohttpd copies the bytes, so the Data may go away after this.
+                MHD_create_response_from_buffer(
+                    bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress),
+                    .RESPMEM_MUST_COPY)
+            }
         }
         guard let mhdResponse = created else { return .NO }
         defer { MHD_destroy_response(mhdResponse) }
@@ -99,12 +152,23 @@ extension ServerContext {
         _ = MHD_add_response_header(mhdResponse, "X-Request-Id", accumulator.requestID)
         accumulator.status = response.status
         accumulator.diagnostic = response.diagnostic
+        accumulator.route = response.route ?? accumulator.route
         return MHD_queue_response(connection, UInt32(response.status), mhdResponse)
     }
 
     /// Writes the request's single log line: method, raw path, status, duration and id —
     /// never header values or bodies.
     func complete(_ accumulator: RequestAccumulator, termination: MHD_RequestTerminationCode) {
+        if let waker = accumulator.waker {
+            waker.detach()
+            unregister(waker)
+        }
+        accumulator.deferred?.close()
+        accumulator.stream?.close()
+        onRequest?(
+            CompletedRequest(
+                route: accumulator.route, method: accumulator.logMethod, status: accumulator.status,
+                durationSeconds: accumulator.elapsedMilliseconds / 1000))
         var metadata: Logger.Metadata = [
             "method": "\(accumulator.logMethod)",
             "path": "\(accumulator.logPath)",

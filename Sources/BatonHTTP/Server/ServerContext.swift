@@ -12,20 +12,57 @@ final class ServerContext: @unchecked Sendable {
     let preflight: (@Sendable (HTTPRequest) -> HTTPResponse?)?
     let logger: Logger
     let maxBodyBytes: Int
+    let onRequest: (@Sendable (CompletedRequest) -> Void)?
 
     private let lock = NSLock()
     private var libraryMessages: [String] = []
+    /// Connections that may be suspended (streams, long-polls), by waker identity.
+    private var wakers: [ObjectIdentifier: ConnectionWaker] = [:]
 
     init(
         handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse,
         preflight: (@Sendable (HTTPRequest) -> HTTPResponse?)?,
         logger: Logger,
-        maxBodyBytes: Int
+        maxBodyBytes: Int,
+        onRequest: (@Sendable (CompletedRequest) -> Void)?
     ) {
         self.handler = handler
         self.preflight = preflight
         self.logger = logger
         self.maxBodyBytes = maxBodyBytes
+        self.onRequest = onRequest
+    }
+
+    /// Set by ``closeWaitingConnections()``: wakers registered afterwards start closed.
+    private var stopping = false
+
+    func register(_ waker: ConnectionWaker) {
+        let closeNow = lock.withLock {
+            wakers[ObjectIdentifier(waker)] = waker
+            return stopping
+        }
+        if closeNow { waker.close() }
+    }
+
+    /// A stop is over; a later ``HTTPServer/start()`` serves streams again.
+    func resetStopping() {
+        lock.withLock { stopping = false }
+    }
+
+    func unregister(_ waker: ConnectionWaker) {
+        _ = lock.withLock { wakers.removeValue(forKey: ObjectIdentifier(waker)) }
+    }
+
+    /// Tells every stream and long-poll that the server stops, resuming the suspended
+    /// ones (libmicrohttpd must not be stopped with a suspended connection). Returns how
+    /// many connections are still suspended: call again until 0.
+    func closeWaitingConnections() -> Int {
+        let open = lock.withLock {
+            stopping = true
+            return Array(wakers.values)
+        }
+        for waker in open { waker.close() }
+        return open.filter(\.isSuspended).count
     }
 
     /// Logs a message of libmicrohttpd's and keeps the last few, to explain a failed start.

@@ -16,17 +16,21 @@ public final class Executor: RunControl {
     let logger: Logger
     let inbox: ExecutorInbox
     let observers: ExecutorObservers
+    /// Pool and queue figures for metrics, refreshed by the loop.
+    public let stats: ExecutorStats
 
     public init(
         configuration: ExecutorConfiguration, store: any RunStore, logger: Logger,
         onBatch: (@Sendable (StoreBatch) -> Void)? = nil,
-        onRunFinished: (@Sendable (RunEnding) -> Void)? = nil
+        onRunFinished: (@Sendable (RunEnding) -> Void)? = nil,
+        onLog: (@Sendable (LogProgress) -> Void)? = nil
     ) {
         self.configuration = configuration
         self.store = store
         self.logger = logger
         self.inbox = ExecutorInbox()
-        self.observers = ExecutorObservers(onBatch: onBatch, onRunFinished: onRunFinished)
+        self.observers = ExecutorObservers(onBatch: onBatch, onRunFinished: onRunFinished, onLog: onLog)
+        self.stats = ExecutorStats(workers: configuration.workers)
     }
 
     /// Starts the loop thread, after resuming every unfinished run found in the store
@@ -35,7 +39,7 @@ public final class Executor: RunControl {
     public func start(resuming: (RunRecord) -> Bool = { _ in true }) throws {
         let loop = try ExecutorLoop(
             configuration: configuration, store: store, logger: logger, inbox: inbox,
-            observers: observers)
+            observers: observers, stats: stats)
         try loop.resumeUnfinishedRuns(now: Date(), accept: resuming)
         inbox.attach(waker: loop.reactor.waker)
         let thread = Thread { loop.run() }
@@ -72,4 +76,6 @@ public final class Executor: RunControl {
 struct ExecutorObservers: Sendable {
     var onBatch: (@Sendable (StoreBatch) -> Void)?
     var onRunFinished: (@Sendable (RunEnding) -> Void)?
+    /// A task's log grew or its attempt ended (live log views).
+    var onLog: (@Sendable (LogProgress) -> Void)?
 }

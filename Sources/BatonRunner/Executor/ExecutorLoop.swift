@@ -13,6 +13,10 @@ final class ExecutorLoop: @unchecked Sendable {
     let logger: Logger
     let inbox: ExecutorInbox
     let observers: ExecutorObservers
+    let stats: ExecutorStats
+    /// When ``stats`` was last refreshed (at most every 50 ms: summing ready tasks visits
+    /// every active run).
+    var statsUpdatedAt = Date.distantPast
     let reactor: ChildReactor
     var engine: Engine
     /// `<data dir>/`, joined to log paths by plain concatenation (a URL per spawn shows in
@@ -22,6 +26,9 @@ final class ExecutorLoop: @unchecked Sendable {
     /// Live processes: reactor tag → task, and task → pid for signals.
     var tagToRef: [UInt64: TaskRef] = [:]
     var pidOf: [TaskRef: Int32] = [:]
+    /// Which log each live process writes, for ``ExecutorObservers/onLog`` (only kept when
+    /// someone listens).
+    var logOfTag: [UInt64: (runID: String, task: String, attempt: Int)] = [:]
     var nextTag: UInt64 = 1
     /// Per-run environment additions (webhook payloads and the like).
     var extraEnvironment: [String: [String: String]] = [:]
@@ -32,14 +39,16 @@ final class ExecutorLoop: @unchecked Sendable {
 
     init(
         configuration: ExecutorConfiguration, store: any RunStore, logger: Logger,
-        inbox: ExecutorInbox, observers: ExecutorObservers
+        inbox: ExecutorInbox, observers: ExecutorObservers, stats: ExecutorStats
     ) throws {
         self.configuration = configuration
         self.store = store
         self.logger = logger
         self.inbox = inbox
         self.observers = observers
+        self.stats = stats
         self.reactor = try ChildReactor()
+        reactor.tracksLogProgress = observers.onLog != nil
         self.engine = Engine(workers: configuration.workers)
         let path = configuration.dataDirectory.path
         self.dataDirectoryPath = path.hasSuffix("/") ? path : path + "/"
@@ -58,6 +67,7 @@ final class ExecutorLoop: @unchecked Sendable {
             }
             let exits = reactor.poll(until: engine.nextWake)
             let now = Date()
+            if let onLog = observers.onLog { reportLogs(exits, to: onLog) }
             for exit in exits {
                 guard let ref = tagToRef.removeValue(forKey: exit.tag) else { continue }
                 pidOf[ref] = nil
@@ -114,6 +124,24 @@ final class ExecutorLoop: @unchecked Sendable {
         for reply in pendingCancelReplies { reply.send(.accepted) }
         pendingCancelReplies.removeAll()
         engine.removeFinishedRuns()
+        let now = Date()
+        if now.timeIntervalSince(statsUpdatedAt) >= 0.05 {
+            statsUpdatedAt = now
+            stats.update(busy: engine.busy, ready: engine.readyTaskCount)
+        }
+    }
+
+    /// Tells the log listener which logs grew and which attempts' logs are complete.
+    func reportLogs(_ exits: [ChildExit], to onLog: @Sendable (LogProgress) -> Void) {
+        for (tag, bytes) in reactor.takeLogProgress() {
+            guard let log = logOfTag[tag] else { continue }
+            onLog(LogProgress(runID: log.runID, task: log.task, attempt: log.attempt, bytes: bytes, complete: false))
+        }
+        for exit in exits {
+            guard let log = logOfTag.removeValue(forKey: exit.tag) else { continue }
+            onLog(
+                LogProgress(runID: log.runID, task: log.task, attempt: log.attempt, bytes: exit.logBytes, complete: true))
+        }
     }
 
     func perform(_ action: EngineAction) {
@@ -148,6 +176,9 @@ final class ExecutorLoop: @unchecked Sendable {
             let pid = try reactor.spawn(request)
             tagToRef[tag] = plan.ref
             pidOf[plan.ref] = pid
+            if observers.onLog != nil {
+                logOfTag[tag] = (plan.ref.runID, plan.taskName, plan.attempt)
+            }
             engine.processStarted(plan.ref, pid: pid)
         } catch {
             let message = "\(error)"

@@ -97,9 +97,13 @@ extension ChildReactor {
     /// Copies what `child`'s pipe holds into its log; closes the pipe at EOF.
     private func pump(_ child: ChildProcess, budget: Int) {
         guard child.pipeFD >= 0 else { return }
+        let before = child.log.writtenBytes
         if !child.log.pump(from: child.pipeFD, through: readBuffer, budget: budget) {
             close(child.pipeFD)
             child.pipeFD = -1
+        }
+        if tracksLogProgress && child.log.writtenBytes != before {
+            logProgress[child.tag] = child.log.writtenBytes
         }
     }
 
@@ -140,6 +144,7 @@ extension ChildReactor {
         child.pipeFD = -1
         child.pidFD = -1
         children[child.pid] = nil
+        logProgress[child.tag] = nil
 
         let (exitCode, signal) = statusKnown ? Self.decode(waitStatus: status) : (nil, nil)
         return ChildExit(

@@ -38,11 +38,23 @@ public final class ChildReactor {
     var pollSet: [pollfd] = []
     var pollOwners: [PollOwner] = []
     var exitedScratch: [ChildProcess] = []
+    /// When true, ``takeLogProgress()`` reports children whose log grew (live log views);
+    /// off by default so that `baton run` pays nothing for it.
+    public var tracksLogProgress = false
+    /// Tags of children whose log grew since the last ``takeLogProgress()``, with the size.
+    var logProgress: [UInt64: Int] = [:]
 
     /// What a `pollSet` entry (after the waker's) watches.
     enum PollOwner {
         case output(ChildProcess)
         case exit(ChildProcess)
+    }
+
+    /// The children whose log grew since the last call, as (tag, log size in bytes).
+    public func takeLogProgress() -> [(tag: UInt64, bytes: Int)] {
+        guard !logProgress.isEmpty else { return [] }
+        defer { logProgress.removeAll(keepingCapacity: true) }
+        return logProgress.map { (tag: $0.key, bytes: $0.value) }
     }
 
     /// Opens the waker and `/dev/null`; spawns nothing.

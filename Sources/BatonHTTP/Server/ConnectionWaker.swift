@@ -1,0 +1,81 @@
+import CMicroHTTPD
+import Foundation
+
+/// Suspends and resumes one libmicrohttpd connection without losing a wake-up, so a
+/// response can wait for something (an event, a deadline) without a thread and without a
+/// busy loop.
+///
+/// The worker thread asks to suspend (``suspendUnlessWoken()``) when it has nothing to send;
+/// any thread calls ``wake()`` when there may be something. A wake that arrives before the
+/// suspend is remembered, so the worker looks again instead of sleeping through it — the
+/// classic lost-wake-up race between "queue empty?" and "suspend".
+///
+/// libmicrohttpd's rules kept here: suspend only from the access handler or the content
+/// reader (the worker thread); resume from anywhere, but only a suspended connection, and
+/// never after the request completed; and never stop the daemon with a connection
+/// suspended (``HTTPServer/stop(gracePeriod:)`` closes every waker first).
+public final class ConnectionWaker: @unchecked Sendable {
+    // @unchecked Sendable: every mutable property is read and written under `lock`.
+    private let lock = NSLock()
+    private var connection: OpaquePointer?
+    private var suspended = false
+    private var wakePending = false
+    private var closing = false
+
+    init(connection: OpaquePointer) {
+        self.connection = connection
+    }
+
+    /// Whether the server is stopping: a waiting response must answer now.
+    public var isClosing: Bool {
+        lock.withLock { closing }
+    }
+
+    /// Whether the connection is suspended right now.
+    var isSuspended: Bool {
+        lock.withLock { suspended }
+    }
+
+    /// Wakes the connection: resumes it when suspended, else makes the next
+    /// ``suspendUnlessWoken()`` return false. Cheap and idempotent; call from any thread.
+    public func wake() {
+        lock.withLock {
+            guard let connection else { return }
+            if suspended {
+                suspended = false
+                MHD_resume_connection(connection)
+            } else {
+                wakePending = true
+            }
+        }
+    }
+
+    /// Worker thread only. Suspends the connection and returns true, unless a wake arrived
+    /// since the last call or the server is stopping (then returns false: look again).
+    func suspendUnlessWoken() -> Bool {
+        lock.withLock {
+            guard let connection, !closing else { return false }
+            if wakePending {
+                wakePending = false
+                return false
+            }
+            suspended = true
+            MHD_suspend_connection(connection)
+            return true
+        }
+    }
+
+    /// The server is stopping: wake the connection for good; it will not suspend again.
+    func close() {
+        lock.withLock { closing = true }
+        wake()
+    }
+
+    /// The request completed: the connection pointer is no longer valid.
+    func detach() {
+        lock.withLock {
+            connection = nil
+            suspended = false
+        }
+    }
+}

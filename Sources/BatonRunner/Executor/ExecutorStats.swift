@@ -1,0 +1,34 @@
+import Synchronization
+
+/// Figures of the worker pool for metrics, written by the executor thread after each round
+/// and read by scrapes on any thread (atomics: a scrape never waits for the scheduler).
+public final class ExecutorStats: Sendable {
+    /// The pool size (`--workers`).
+    public let workers: Int
+    private let busy = Atomic<Int>(0)
+    private let ready = Atomic<Int>(0)
+
+    init(workers: Int) {
+        self.workers = max(1, workers)
+    }
+
+    /// Pool slots in use.
+    public var busySlots: Int { busy.load(ordering: .relaxed) }
+    /// Tasks ready to start and waiting for a slot (or for their run's or group's limit).
+    public var readyTasks: Int { ready.load(ordering: .relaxed) }
+
+    func update(busy: Int, ready: Int) {
+        self.busy.store(busy, ordering: .relaxed)
+        self.ready.store(ready, ordering: .relaxed)
+    }
+}
+
+/// A task's log grew (`complete` false) or its attempt ended (`complete` true).
+public struct LogProgress: Sendable, Equatable {
+    public var runID: String
+    public var task: String
+    public var attempt: Int
+    /// The log file's size in bytes.
+    public var bytes: Int
+    public var complete: Bool
+}
