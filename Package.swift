@@ -30,6 +30,8 @@ let package = Package(
         ),
         // Linux calls Swift cannot make directly (variadic syscall for pidfd_open).
         .target(name: "CBatonSys"),
+        // The web console's HTML, CSS and JS, embedded with C23 #embed (one binary).
+        .target(name: "CBatonAssets", exclude: ["assets"]),
         .target(
             name: "BatonCore",
             dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
@@ -50,7 +52,7 @@ let package = Package(
         .target(
             name: "BatonAPI",
             dependencies: [
-                "BatonCore", "BatonHTTP", .product(name: "Logging", package: "swift-log"),
+                "BatonCore", "BatonHTTP", "CBatonAssets", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ], swiftSettings: strict),
         .executableTarget(
@@ -70,5 +72,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "BatonEndToEndTests", dependencies: ["BatonCore"]),
     ],
-    swiftLanguageModes: [.v6]
+    swiftLanguageModes: [.v6],
+    // C23 for #embed in CBatonAssets (gnu2x: clang's name for it in this toolchain).
+    cLanguageStandard: .gnu2x
 )

@@ -6,7 +6,7 @@ struct BatonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "baton",
         abstract: "Baton: an HTTP scheduling service for task graphs.",
-        version: "0.1.0",
+        version: BatonVersion.current,
         subcommands: [
             ServeCommand.self, RunCommand.self, ValidateCommand.self, SubmitCommand.self, StatusCommand.self,
             CancelCommand.self, RetryCommand.self, LogsCommand.self, WorkflowsCommand.self,

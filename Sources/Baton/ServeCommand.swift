@@ -45,8 +45,20 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Most tasks in one run.")
     var maxTasks = 100_000
 
+    @Option(help: "Most open event streams (GET /v1/events); one more is answered 503 with Retry-After.")
+    var maxEventStreams = 256
+
+    @Flag(help: "Serve /metrics without the token (for a Prometheus that cannot send one).")
+    var metricsPublic = false
+
+    @Flag(help: "Do not serve the web console at /.")
+    var noUI = false
+
     func validate() throws {
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard (1...100_000).contains(maxEventStreams) else {
+            throw ValidationError("--max-event-streams must be from 1 to 100000, not \(maxEventStreams)")
+        }
         _ = try ListenAddress(listen)
     }
 

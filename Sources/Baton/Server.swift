@@ -39,14 +39,36 @@ struct Server {
         }
         let runFinished = RunFinishedListeners()
         let revisions = RunRevisions()
+        let metrics = BatonMetrics(version: BatonVersion.current)
+        let live = LiveEvents(
+            hub: EventHub(maxStreams: command.maxEventStreams), metrics: metrics, store: store, logger: logger)
+        live.start()
+        defer { live.stop() }
         let executor = Executor(
             configuration: ExecutorConfiguration(
                 dataDirectory: directory, decodeSpec: { try SpecParser.parse($0, format: .json, maxTasks: Int.max) },
                 workers: command.workers),
             store: store, logger: logger,
-            onBatch: { batch in revisions.bump(Set(batch.runs.map(\.id) + batch.tasks.map(\.runID))) },
-            onRunFinished: { runFinished.notify($0) })
-        let notifier = Notifier(store: store, logger: logger, onChange: { revisions.bump([$0]) })
+            onBatch: { batch in
+                revisions.bump(Set(batch.runs.map(\.id) + batch.tasks.map(\.runID)))
+                live.batchCommitted(batch)
+            },
+            onRunFinished: { runFinished.notify($0) },
+            onLog: { live.logProgressed($0) })
+        let stats = executor.stats
+        metrics.readPool(workers: { stats.workers }, busy: { stats.busySlots }, ready: { stats.readyTasks })
+        let control = ObservedRunControl(executor) { record, spec, tasks in
+            live.runCreated(record, taskCount: spec.tasks.count, tasks: tasks)
+        }
+        let notifier = Notifier(
+            store: store, logger: logger,
+            onChange: { runID in
+                revisions.bump([runID])
+                var data = JSONText()
+                data.add("run", runID)
+                live.publish(.notificationUpdated, runID: runID, data: data.string)
+            },
+            onResult: { metrics.notificationEnded(delivered: $0) })
         notifier.start()
         runFinished.add { ending in
             if ending.hasNotifications { notifier.runFinished(runID: ending.runID, status: ending.status) }
@@ -56,17 +78,30 @@ struct Server {
         } catch {
             throw ServeError.setup("cannot start the executor: \(error)")
         }
-        let ticker = CronTicker(store: store, control: executor, logger: logger)
+        let ticker = CronTicker(
+            store: store, control: control, logger: logger,
+            onFire: { workflow, outcome, lag in
+                metrics.cronHandled(outcome, lagSeconds: lag)
+                var data = JSONText()
+                data.add("name", workflow)
+                data.add("change", "fired")
+                live.publish(.workflowUpdated, data: data.string)
+            })
         runFinished.add { ticker.runFinished(runID: $0.runID, status: $0.status) }
         ticker.start()
         var context = APIContext(
-            store: store, control: executor, dataDirectory: directory, maxTasks: command.maxTasks, token: token,
+            store: store, control: control, dataDirectory: directory, maxTasks: command.maxTasks, token: token,
             revisions: revisions)
         context.workflowsChanged = { ticker.workflowsChanged() }
+        context.live = live
+        context.metricsPublic = command.metricsPublic
+        context.console = !command.noUI
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(
                 host: address.host, port: address.port, maxBodyBytes: command.maxBodyBytes),
-            logger: logger, preflight: APIRoutes.preflight(context), handler: APIRoutes.handler(context))
+            logger: logger, preflight: APIRoutes.preflight(context),
+            onRequest: { metrics.requestCompleted(route: $0.route, status: $0.status, seconds: $0.durationSeconds) },
+            handler: APIRoutes.handler(context))
         let bound: (host: String, port: Int)
         do {
             bound = try server.start()

@@ -22,6 +22,15 @@ public struct APIContext: Sendable {
     /// Called after a stored workflow is created, replaced, deleted, paused or resumed, so
     /// that the cron ticker re-plans at once.
     public var workflowsChanged: @Sendable () -> Void = {}
+    /// Live events and metrics (nil in tests that do not need them: no streams, no
+    /// long-polls, `/metrics` answers 404).
+    public var live: LiveEvents?
+    /// Recent webhook deliveries per workflow, for the console.
+    public var deliveries = DeliveryLog()
+    /// `--metrics-public`: `/metrics` needs no token.
+    public var metricsPublic = false
+    /// Serve the web console at `/` (`--no-ui` turns it off).
+    public var console = true
 
     public init(
         store: any RunStore & WorkflowStore & NotificationStore, control: any RunControl, dataDirectory: URL,

@@ -15,7 +15,11 @@ public enum APIRoutes {
         router.add("POST", "/v1/runs/{id}/retry", runs.retry)
         router.add("GET", "/v1/runs/{id}/tasks/{task}/log", runs.log)
         router.add("GET", "/v1/runs/{id}/graph", runs.graph)
-        router.add("POST", "/v1/hooks/{name}", HooksAPI(context: context).receive)
+        router.add("GET", "/v1/runs/{id}/graph.svg", runs.graphSVG)
+        router.add("GET", "/v1/runs/{id}/tasks", runs.tasks)
+        router.add("GET", "/v1/runs/{id}/timeline", runs.timeline)
+        let hooks = HooksAPI(context: context)
+        router.add("POST", "/v1/hooks/{name}", hooks.receive)
         let workflows = WorkflowsAPI(context: context)
         router.add("GET", "/v1/workflows", workflows.list)
         router.add("PUT", "/v1/workflows/{name}", workflows.put)
@@ -24,13 +28,26 @@ public enum APIRoutes {
         router.add("POST", "/v1/workflows/{name}/runs", workflows.runNow)
         router.add("POST", "/v1/workflows/{name}/pause", workflows.pause)
         router.add("POST", "/v1/workflows/{name}/resume", workflows.resume)
+        router.add("GET", "/v1/workflows/{name}/deliveries", hooks.deliveries)
+        if let live = context.live {
+            router.add("GET", "/v1/events", EventsAPI(live: live).stream)
+            router.add("GET", "/metrics") { _, _ in
+                .text(200, live.metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            }
+        }
+        if context.console {
+            let console = ConsoleAPI()
+            router.add("GET", "/", console.serve)
+            router.add("GET", "/ui/app.js", console.serve)
+            router.add("GET", "/ui/app.css", console.serve)
+        }
         return router
     }
 
     /// The whole request handler: authentication in front of the router.
     public static func handler(_ context: APIContext) -> @Sendable (HTTPRequest) -> HTTPResponse {
         let router = router(context)
-        let authenticator = Authenticator(token: context.token)
+        let authenticator = Authenticator(token: context.token, metricsPublic: context.metricsPublic)
         return { request in
             if let refusal = authenticator.refusal(for: request) { return refusal }
             return router.handle(request)
@@ -40,7 +57,7 @@ public enum APIRoutes {
     /// Runs once the headers are in: refuses unauthenticated requests before their body is
     /// read, so a stranger cannot make the server buffer 16 MiB.
     public static func preflight(_ context: APIContext) -> @Sendable (HTTPRequest) -> HTTPResponse? {
-        let authenticator = Authenticator(token: context.token)
+        let authenticator = Authenticator(token: context.token, metricsPublic: context.metricsPublic)
         return { request in authenticator.refusal(for: request) }
     }
 }

@@ -1,18 +1,27 @@
 import BatonHTTP
 import Foundation
 
-/// Bearer-token authentication of `/v1` (SPEC §4): `/healthz` needs none and webhooks
-/// authenticate by their signature instead.
+/// Bearer-token authentication of `/v1` and `/metrics` (SPEC §4): `/healthz` and the
+/// console's static files need none, and webhooks authenticate by their signature instead.
 struct Authenticator: Sendable {
     let token: String?
+    /// `--metrics-public`: Prometheus may scrape without the token.
+    var metricsPublic = false
 
     /// A 401 problem when the request must be refused, nil when it may pass.
     func refusal(for request: HTTPRequest) -> HTTPResponse? {
         guard let token else { return nil }
         let segments = request.pathSegments
-        guard segments.first == "v1" else { return nil }
+        let isMetrics = segments == ["metrics"]
+        guard segments.first == "v1" || (isMetrics && !metricsPublic) else { return nil }
         if segments.count >= 2 && segments[1] == "hooks" { return nil }
         guard let header = request.headers["Authorization"] else {
+            // A browser's EventSource cannot send headers: the events stream alone takes
+            // the token as `?access_token=` (the request log never shows the query).
+            if segments == ["v1", "events"], let presented = request.query["access_token"] {
+                return ConstantTime.equal(Array(presented.utf8), Array(token.utf8))
+                    ? nil : Self.unauthorized("invalid token")
+            }
             return Self.unauthorized("missing Authorization: Bearer token")
         }
         let prefix = "bearer "

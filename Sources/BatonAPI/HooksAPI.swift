@@ -14,19 +14,26 @@ struct HooksAPI: Sendable {
 
     func receive(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         let name = parameters["name"] ?? ""
+        let deliveryID = Self.deliveryHeaders.lazy.compactMap { request.headers[$0] }.first { !$0.isEmpty }
+        let event = Self.eventHeaders.lazy.compactMap { request.headers[$0] }.first { !$0.isEmpty }
+        let note = { (result: WebhookResult, runID: String?) in
+            remember(DeliveryLog.Entry(
+                workflow: name, delivery: deliveryID, event: event, result: result, runID: runID, at: Date()))
+        }
         guard let workflow = try context.workflows.workflow(name: name), let secret = workflow.webhookSecret else {
+            note(.unknownHook, nil)
             throw APIError.notFound("no webhook \"\(name)\"")
         }
         guard WebhookSignature.verify(request: request, secret: secret) else {
+            note(.badSignature, nil)
             return ProblemFactory.unauthenticated(
                 "missing or invalid signature: send X-Hub-Signature-256 or X-Baton-Signature-256 "
                     + "(sha256=<hex HMAC-SHA256 of the body>) or X-Gitlab-Token")
         }
         if workflow.paused {
+            note(.invalid, nil)
             throw APIError.conflict("workflow \"\(name)\" is paused")
         }
-        let deliveryID = Self.deliveryHeaders.lazy.compactMap { request.headers[$0] }.first { !$0.isEmpty }
-        let event = Self.eventHeaders.lazy.compactMap { request.headers[$0] }.first { !$0.isEmpty }
         let key = "hook:\(name):\(deliveryID ?? "anonymous-" + RunID.generate())"
         var spec = try SpecParser.parse(workflow.specJSON, format: .json, cores: context.cores, maxTasks: Int.max)
         let runID = RunID.generate()
@@ -44,12 +51,32 @@ struct HooksAPI: Sendable {
         switch try context.workflows.insertKeyedRun(record, tasks: tasks, key: key, firedAt: nil) {
         case .duplicate(let existing):
             try? FileManager.default.removeItem(at: payload)
+            note(.duplicate, existing)
             return RunsAPI.json(202, HookAnswer(runID: existing, duplicate: true))
         case .inserted:
             try context.notifications.enqueueNotifications(NotificationRecord.waiting(for: runID, spec: spec))
             context.control.submit(record, spec: spec, tasks: nil, extraEnvironment: [:])
+            note(.accepted, runID)
             return RunsAPI.json(202, HookAnswer(runID: runID, duplicate: false))
         }
+    }
+
+    /// Keeps a delivery for the console, counts it, and tells live clients.
+    func remember(_ entry: DeliveryLog.Entry) {
+        context.deliveries.record(entry)
+        guard let live = context.live else { return }
+        live.metrics.webhooks.increment([entry.result.rawValue])
+        live.publish(.deliveryReceived, runID: entry.runID, data: entry.json)
+    }
+
+    /// `GET /v1/workflows/{name}/deliveries`: the last deliveries this server received.
+    func deliveries(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        let name = parameters["name"] ?? ""
+        guard try context.workflows.workflow(name: name) != nil else {
+            throw APIError.notFound("no workflow \"\(name)\"")
+        }
+        let items = context.deliveries.recent(name).map(\.json).joined(separator: ",")
+        return .text(200, "{\"deliveries\":[\(items)]}", contentType: "application/json")
     }
 }
 

@@ -5,7 +5,32 @@ import Foundation
 extension RunsAPI {
     /// `GET /v1/runs/{id}/tasks/{task}/log?attempt=N&offset=B`: a task's output from byte
     /// `offset`, with `X-Log-Size` and `X-Log-Complete` so a client can tail it.
+    ///
+    /// With `?wait=` it answers as soon as the log has bytes past `offset` or is complete,
+    /// else with an empty body when the wait is over.
     func log(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        let response = try currentLog(request, parameters)
+        guard let wait = try Self.waitParameter(request), response.status == 200, response.body.isEmpty,
+            response.header("X-Log-Complete") == "false", let live = context.live
+        else { return response }
+        let id = parameters["id"] ?? ""
+        let name = parameters["task"] ?? ""
+        return .later(
+            LongPoll(
+                hub: live.hub, live: live, wait: wait,
+                wants: { event in
+                    event.runID == id && event.task == name
+                        && (event.kind == .logAppended || event.kind == .taskUpdated)
+                },
+                attempt: { final in
+                    let answer = Self.answering { try currentLog(request, parameters) }
+                    let waiting = answer.status == 200 && answer.body.isEmpty && answer.header("X-Log-Complete") == "false"
+                    return !waiting || final ? answer : nil
+                }))
+    }
+
+    /// The log from `offset` as it is now.
+    func currentLog(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         let run = try loadRun(parameters)
         let name = parameters["task"] ?? ""
         guard let task = try context.store.task(runID: run.id, named: name) else {

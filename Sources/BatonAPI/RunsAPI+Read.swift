@@ -46,8 +46,54 @@ extension RunsAPI {
         return Self.json(200, RunList(runs: summaries, nextCursor: page.nextCursor))
     }
 
-    /// `GET /v1/runs/{id}`, with an ETag so dashboards can poll for `304`s.
+    /// `GET /v1/runs/{id}`, with an ETag so dashboards can poll for `304`s; with `?wait=`
+    /// and a matching `If-None-Match` it is a long-poll: answered as soon as the run
+    /// changes, or `304` when the wait is over.
     func get(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        let response = try currentDocument(request, parameters)
+        guard let wait = try Self.waitParameter(request), response.status == 304, let live = context.live else {
+            return response
+        }
+        let id = parameters["id"] ?? ""
+        return .later(
+            LongPoll(
+                hub: live.hub, live: live, wait: wait,
+                wants: { event in
+                    event.runID == id
+                        && (event.kind == .runUpdated || event.kind == .taskUpdated || event.kind == .notificationUpdated)
+                },
+                attempt: { final in
+                    let answer = Self.answering { try currentDocument(request, parameters) }
+                    return answer.status != 304 || final ? answer : nil
+                }))
+    }
+
+    /// `?wait=` parsed (nil when absent).
+    static func waitParameter(_ request: HTTPRequest) throws -> Duration? {
+        guard let text = request.query["wait"] else { return nil }
+        guard let wait = LongPoll.parseWait(text) else {
+            throw APIError.badRequest(
+                "invalid wait",
+                [ProblemField(path: "wait", message: "must be a duration up to 60s (e.g. 30s, 500ms, 1m), not \"\(text)\"")])
+        }
+        return wait
+    }
+
+    /// The response of `body`, or the error response it threw (as the router would).
+    static func answering(_ body: () throws -> HTTPResponse) -> HTTPResponse {
+        do {
+            return try body()
+        } catch let error as any HTTPResponseConvertible {
+            return error.response
+        } catch {
+            var response = ProblemFactory.internalServerError()
+            response.diagnostic = "long-poll answer threw \(type(of: error)): \(error)"
+            return response
+        }
+    }
+
+    /// The Run document now (from the cache when unchanged), or `304` for `If-None-Match`.
+    func currentDocument(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         let id = parameters["id"] ?? ""
         // Read the revision BEFORE loading: a write committed meanwhile bumps it after,
         // so a stale rendering can never be cached under the newest revision.

@@ -51,7 +51,7 @@ extension WorkflowsAPI {
         guard let record = try context.workflows.setPaused(name: name, paused: paused) else {
             throw Self.notFound(name)
         }
-        context.workflowsChanged()
+        changed(name, paused ? "paused" : "resumed")
         return RunsAPI.json(200, try document(record))
     }
 }

@@ -25,7 +25,7 @@ struct WorkflowsAPI: Sendable {
         let existing = try context.workflows.workflow(name: name)
         let record = definition.record(name: name, paused: existing?.paused ?? false, now: Date())
         let created = try context.workflows.upsertWorkflow(record)
-        context.workflowsChanged()
+        changed(name, created ? "created" : "updated")
         let stored = try context.workflows.workflow(name: name) ?? record
         let response = RunsAPI.json(created ? 201 : 200, try document(stored))
         return created ? response.withHeader("Location", "/v1/workflows/\(name)") : response
@@ -47,8 +47,17 @@ struct WorkflowsAPI: Sendable {
     func delete(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         let name = parameters["name"] ?? ""
         guard try context.workflows.deleteWorkflow(name: name) else { throw Self.notFound(name) }
-        context.workflowsChanged()
+        changed(name, "deleted")
         return .empty(204)
+    }
+
+    /// Re-plans cron and tells live clients (`workflow.updated`).
+    func changed(_ name: String, _ change: String) {
+        context.workflowsChanged()
+        var data = JSONText()
+        data.add("name", name)
+        data.add("change", change)
+        context.live?.publish(.workflowUpdated, data: data.string)
     }
 
     /// The workflow named by `{name}`, or a `404`.

@@ -45,6 +45,37 @@ extension SQLiteRunStore {
         }
     }
 
+    /// One page of a run's tasks in index order (`GET /v1/runs/{id}/tasks`), read by the
+    /// primary key: a page costs its own rows, not the whole run.
+    public func tasks(runID: String, from: Int, status: TaskStatus?, group: String?, limit: Int) throws
+        -> [TaskRecord]
+    {
+        var sql = "SELECT \(TaskRecord.columns) FROM tasks WHERE run_id = ? AND idx >= ?"
+        var arguments: StatementArguments = [runID, from]
+        if let status {
+            sql += " AND status = ?"
+            arguments += [status.rawValue]
+        }
+        if let group {
+            sql += " AND group_name = ?"
+            arguments += [group]
+        }
+        sql += " ORDER BY idx LIMIT ?"
+        arguments += [max(1, limit)]
+        return try pool.read { db in
+            try Array(Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments).map(TaskRecord.init(row:)))
+        }
+    }
+
+    /// Every attempt of a run (the timeline), in one query.
+    public func attempts(runID: String) throws -> [AttemptRecord] {
+        try pool.read { db in
+            let statement = try db.cachedStatement(
+                sql: "SELECT \(AttemptRecord.columns) FROM attempts WHERE run_id = ? ORDER BY task_idx, attempt")
+            return try Array(Row.fetchCursor(statement, arguments: [runID]).map(AttemptRecord.init(row:)))
+        }
+    }
+
     /// One page of runs, newest first, matching every filter of `query` exactly.
     ///
     /// `limit` is clamped to 1…1,000,000. Pages are keyed on the run's insertion order, so

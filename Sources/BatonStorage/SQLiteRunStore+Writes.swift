@@ -94,7 +94,8 @@ extension SQLiteRunStore {
     private static let upsertAttemptSQL = """
         INSERT INTO attempts (\(AttemptRecord.columns)) VALUES (\(placeholders(10)))
         ON CONFLICT (run_id, task_idx, attempt) DO UPDATE SET \
-        \(assignments(excluding: ["run_id", "task_idx", "attempt"], AttemptRecord.columns))
+        \(assignments(excluding: ["run_id", "task_idx", "attempt", "queued_at"], AttemptRecord.columns)), \
+        queued_at = COALESCE(excluded.queued_at, attempts.queued_at)
         """
 
     private static func placeholders(_ count: Int) -> String {

@@ -56,7 +56,8 @@ extension RunMachine {
                     startedAt: started, finishedAt: now, exitCode: exitCode, signal: signal,
                     status: status,
                     logPath: LogLayout.relativePath(
-                        runID: runID, taskIndex: index, attempt: tasks[index].attempt)))
+                        runID: runID, taskIndex: index, attempt: tasks[index].attempt),
+                    queuedAt: readyAt[index]))
         }
         attemptStart[index] = nil
 

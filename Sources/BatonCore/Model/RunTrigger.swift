@@ -61,3 +61,16 @@ extension RunTrigger: Codable {
         }
     }
 }
+
+extension RunTrigger {
+    /// The `type` member: `api`, `manual`, `cron`, `webhook` or `retry`.
+    public var typeName: String {
+        switch self {
+        case .api: "api"
+        case .manual: "manual"
+        case .cron: "cron"
+        case .webhook: "webhook"
+        case .retry: "retry"
+        }
+    }
+}

@@ -88,4 +88,24 @@ public protocol RunStore: Sendable {
     /// Tasks per status of one run, counted by the store (a runs page must not load every
     /// task of every run).
     func taskCounts(runID: String) throws -> [TaskStatus: Int]
+    /// Up to `limit` tasks of a run from index `from` on, in index order, matching the
+    /// filters (nil: any).
+    func tasks(runID: String, from: Int, status: TaskStatus?, group: String?, limit: Int) throws -> [TaskRecord]
+    /// Every attempt of every task of a run, by task index then attempt.
+    func attempts(runID: String) throws -> [AttemptRecord]
+}
+
+extension RunStore {
+    /// A store without its own paging query filters the whole task list.
+    public func tasks(runID: String, from: Int, status: TaskStatus?, group: String?, limit: Int) throws
+        -> [TaskRecord]
+    {
+        try tasks(runID: runID).lazy
+            .filter { $0.index >= from && (status == nil || $0.status == status) && (group == nil || $0.group == group) }
+            .prefix(limit).map { $0 }
+    }
+
+    public func attempts(runID: String) throws -> [AttemptRecord] {
+        try tasks(runID: runID).flatMap { try attempts(runID: runID, taskIndex: $0.index) }
+    }
 }

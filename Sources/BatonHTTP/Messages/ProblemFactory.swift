@@ -57,6 +57,11 @@ public enum ProblemFactory {
             415, detail: "Unsupported media type: \(got); expected one of \(supported.joined(separator: ", ")).")
     }
 
+    /// `503` with `Retry-After`: a limit is reached for now (e.g. open event streams).
+    public static func serviceUnavailable(_ detail: String, retryAfterSeconds: Int) -> HTTPResponse {
+        HTTPResponse.problem(503, detail: detail).withHeader("Retry-After", String(retryAfterSeconds))
+    }
+
     /// `500` without details for the client; put the cause in ``HTTPResponse/diagnostic``
     /// so the server logs it with the request id (which the client gets as `X-Request-Id`).
     public static func internalServerError(requestID: String? = nil) -> HTTPResponse {

@@ -34,12 +34,15 @@ public final class CronTicker: Sendable {
     ///   - control: where fired runs are started (the executor).
     ///   - cores: for the original spec format's group limits.
     ///   - lateAfter: how late an instant may be and still count as on time (`CronPlanner`).
+    ///   - onFire: on the ticker thread, for each instant handled (metrics, live events).
     public init(
         store: any Store, control: any RunControl, logger: Logger,
         cores: Int = ProcessInfo.processInfo.activeProcessorCount,
-        lateAfter: TimeInterval = CronPlanner.defaultLateAfter
+        lateAfter: TimeInterval = CronPlanner.defaultLateAfter,
+        onFire: @escaping @Sendable (_ workflow: String, CronOutcome, _ lagSeconds: Double?) -> Void = { _, _, _ in }
     ) {
-        loop = CronTickerLoop(store: store, control: control, logger: logger, cores: cores, lateAfter: lateAfter)
+        loop = CronTickerLoop(
+            store: store, control: control, logger: logger, cores: cores, lateAfter: lateAfter, onFire: onFire)
     }
 
     /// Starts the ticker thread; its first look happens at once (instants missed while the

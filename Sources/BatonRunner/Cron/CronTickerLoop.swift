@@ -20,7 +20,13 @@ final class CronTickerLoop: @unchecked Sendable {
     /// Per workflow: the spec JSON last parsed and its result.
     private var specs: [String: (json: Data, spec: WorkflowSpec)] = [:]
 
-    init(store: any CronTicker.Store, control: any RunControl, logger: Logger, cores: Int, lateAfter: TimeInterval) {
+    let onFire: @Sendable (String, CronOutcome, Double?) -> Void
+
+    init(
+        store: any CronTicker.Store, control: any RunControl, logger: Logger, cores: Int, lateAfter: TimeInterval,
+        onFire: @escaping @Sendable (String, CronOutcome, Double?) -> Void = { _, _, _ in }
+    ) {
+        self.onFire = onFire
         self.store = store
         self.control = control
         self.logger = logger
@@ -60,6 +66,7 @@ final class CronTickerLoop: @unchecked Sendable {
                 let plan = CronPlanner.decide(
                     due, schedule: schedule, activeRuns: active?[workflow.name] ?? [], waiting: held)
                 waiting[workflow.name] = plan.waiting
+                if let queued = plan.waiting, queued != held { onFire(workflow.name, .queued, nil) }
                 for decision in plan.decisions { carryOut(decision, workflow: workflow, now: now) }
             }
             if let wake = CronPlanner.nextWake(workflow, now: now, waiting: waiting[workflow.name]) {
@@ -96,9 +103,10 @@ final class CronTickerLoop: @unchecked Sendable {
         do {
             switch decision {
             case .fire(let instant):
-                try fire(workflow, at: instant)
+                try fire(workflow, at: instant, outcome: .started)
             case .skip(let instant):
                 try store.markFired(name: workflow.name, at: instant)
+                onFire(workflow.name, .skipped, nil)
                 logger.info(
                     "cron: instant skipped",
                     metadata: ["workflow": "\(workflow.name)", "scheduled_at": "\(Timestamp.format(instant))"])
@@ -112,7 +120,7 @@ final class CronTickerLoop: @unchecked Sendable {
                     replaced.insert(runID)
                     logger.info("cron: run replaced", metadata: ["workflow": "\(workflow.name)", "run": "\(runID)"])
                 }
-                try fire(workflow, at: instant)
+                try fire(workflow, at: instant, outcome: .replaced)
             }
         } catch {
             logger.error(
@@ -122,7 +130,7 @@ final class CronTickerLoop: @unchecked Sendable {
 
     /// Inserts the run of `instant` under its unique key (moving the watermark), then
     /// starts it. A key already present means the instant was fired before: nothing runs.
-    private func fire(_ workflow: WorkflowRecord, at instant: Date) throws {
+    private func fire(_ workflow: WorkflowRecord, at instant: Date, outcome: CronOutcome) throws {
         let spec = try self.spec(of: workflow)
         let run = NewRun(spec: spec, workflow: workflow.name, trigger: .cron(scheduledAt: instant), now: Date())
         let key = CronPlanner.runKey(workflow: workflow.name, instant: instant)
@@ -130,6 +138,7 @@ final class CronTickerLoop: @unchecked Sendable {
         case .duplicate(let existing):
             // Its insert moved the watermark already; this only guards against re-planning it.
             try store.markFired(name: workflow.name, at: instant)
+            onFire(workflow.name, .duplicate, nil)
             logger.info(
                 "cron: instant already fired", metadata: ["workflow": "\(workflow.name)", "run": "\(existing)"])
         case .inserted:
@@ -141,6 +150,7 @@ final class CronTickerLoop: @unchecked Sendable {
             }
             control.submit(run.record, spec: spec, tasks: nil, extraEnvironment: [:])
             if waiting[workflow.name] == instant { waiting[workflow.name] = nil }
+            onFire(workflow.name, outcome, run.record.createdAt.timeIntervalSince(instant))
             logger.info(
                 "cron: fired",
                 metadata: [

@@ -125,7 +125,9 @@ final class ExecutorLoop: @unchecked Sendable {
         pendingCancelReplies.removeAll()
         engine.removeFinishedRuns()
         let now = Date()
-        if now.timeIntervalSince(statsUpdatedAt) >= 0.05 {
+        if engine.runs.isEmpty {
+            stats.update(busy: engine.busy, ready: 0)
+        } else if now.timeIntervalSince(statsUpdatedAt) >= 0.05 {
             statsUpdatedAt = now
             stats.update(busy: engine.busy, ready: engine.readyTaskCount)
         }

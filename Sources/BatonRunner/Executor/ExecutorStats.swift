@@ -22,13 +22,3 @@ public final class ExecutorStats: Sendable {
         self.ready.store(ready, ordering: .relaxed)
     }
 }
-
-/// A task's log grew (`complete` false) or its attempt ended (`complete` true).
-public struct LogProgress: Sendable, Equatable {
-    public var runID: String
-    public var task: String
-    public var attempt: Int
-    /// The log file's size in bytes.
-    public var bytes: Int
-    public var complete: Bool
-}

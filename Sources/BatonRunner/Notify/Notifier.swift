@@ -21,6 +21,8 @@ public final class Notifier: Sendable {
     let baseDelay: Double
     /// Told after each delivery record changes (the Run shows deliveries).
     let onChange: @Sendable (String) -> Void
+    /// A delivery ended: delivered (true) or given up (false). For metrics.
+    let onResult: @Sendable (Bool) -> Void
     private let state = Mutex(State())
     private let wakeup = DispatchSemaphore(value: 0)
 
@@ -35,8 +37,10 @@ public final class Notifier: Sendable {
     /// - Parameter baseDelay: seconds before the first retry; doubled for each next one.
     public init(
         store: any RunStore & NotificationStore, logger: Logger, baseDelay: Double = 1,
-        onChange: @escaping @Sendable (String) -> Void = { _ in }
+        onChange: @escaping @Sendable (String) -> Void = { _ in },
+        onResult: @escaping @Sendable (_ delivered: Bool) -> Void = { _ in }
     ) {
+        self.onResult = onResult
         self.onChange = onChange
         self.store = store
         self.logger = logger
@@ -177,6 +181,7 @@ public final class Notifier: Sendable {
                 "run": "\(record.runID)", "url": "\(Self.redacted(record.url))", "attempt": "\(record.attempts)",
                 "error": "\(record.lastError ?? "")",
             ])
+        if record.status == .delivered || record.status == .failed { onResult(record.status == .delivered) }
         do {
             try store.updateNotification(record)
             onChange(record.runID)

@@ -23,11 +23,19 @@ extension ChildReactor {
             exitedScratch.removeAll(keepingCapacity: true)
             if !exits.isEmpty || woken { return exits }
             if let deadline, deadline.timeIntervalSinceNow <= 0 { return exits }
+            if tracksLogProgress && !logProgress.isEmpty && logProgressDue.timeIntervalSinceNow <= 0 {
+                logProgressDue = Date().addingTimeInterval(Self.logProgressInterval)
+                return exits
+            }
         }
     }
 
     private func timeout(until deadline: Date?) -> Int32 {
         var milliseconds: Int32 = -1
+        var deadline = deadline
+        if tracksLogProgress && !logProgress.isEmpty {
+            deadline = min(deadline ?? logProgressDue, logProgressDue)
+        }
         if let deadline {
             let seconds = deadline.timeIntervalSinceNow
             // Round up: waking a little late is harmless, waking early just loops.

@@ -1,4 +1,5 @@
 import CBatonSys
+import Foundation
 import Glibc
 
 /// Spawns task processes, each leading its own process group, pumps their output into
@@ -43,6 +44,10 @@ public final class ChildReactor {
     public var tracksLogProgress = false
     /// Tags of children whose log grew since the last ``takeLogProgress()``, with the size.
     var logProgress: [UInt64: Int] = [:]
+    /// ``poll(until:)`` returns for log growth at most this often (a live log view needs
+    /// a few updates a second, not one per pipe read).
+    static let logProgressInterval: Double = 0.05
+    var logProgressDue = Date.distantPast
 
     /// What a `pollSet` entry (after the waker's) watches.
     enum PollOwner {

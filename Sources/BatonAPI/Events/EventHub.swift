@@ -1,0 +1,111 @@
+import BatonCore
+import Foundation
+import Synchronization
+
+/// Something waiting for live events: an event stream or a long-poll.
+protocol EventListener: AnyObject, Sendable {
+    /// Whether `event` concerns it (cheap: called for every event under the hub's lock).
+    func wants(_ event: ServerEvent) -> Bool
+    /// There is something new for it (from the publishing thread; must not block).
+    func wake()
+    /// The periodic check: keep-alives, deadlines. Returns when it next needs a tick.
+    func tick(now: ContinuousClock.Instant) -> ContinuousClock.Instant?
+}
+
+/// The live events of this server: a replay buffer of the last events and the listeners
+/// waiting for new ones. Publishing appends and wakes only the listeners that want one of
+/// the new events; listeners read from the buffer at their own pace, so a slow reader
+/// holds no queue of its own and slows nobody — it only falls out of the buffer.
+public final class EventHub: Sendable {
+    /// Changes at each start, so an id from an earlier process is never taken for one of
+    /// this process (a client reconnecting after a restart gets a `reset`).
+    public let bootID: String
+    /// Open event streams allowed at once.
+    public let maxStreams: Int
+    private let state: Mutex<State>
+
+    private struct State: ~Copyable {
+        var ring: EventRing
+        var listeners: [ObjectIdentifier: any EventListener] = [:]
+        var streams = 0
+    }
+
+    public init(capacity: Int = 10_000, maxStreams: Int = 256) {
+        bootID = String(UInt64.random(in: 1 ... .max), radix: 36)
+        self.maxStreams = maxStreams
+        state = Mutex(State(ring: EventRing(capacity: capacity)))
+    }
+
+    /// The sequence number of the newest event.
+    public var latest: UInt64 {
+        state.withLock { $0.ring.latest }
+    }
+
+    /// `BOOT.SEQ`, the SSE id of event `seq`.
+    public func eventID(_ seq: UInt64) -> String {
+        bootID + "." + String(seq)
+    }
+
+    /// The sequence number in an SSE id of this boot, nil for another boot or garbage.
+    public func sequence(ofEventID id: String) -> UInt64? {
+        let parts = id.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0] == bootID[...] else { return nil }
+        return UInt64(parts[1])
+    }
+
+    /// Whether every event after `seq` can still be replayed.
+    func canReplay(after seq: UInt64) -> Bool {
+        state.withLock { $0.ring.canReplay(after: seq) }
+    }
+
+    /// Appends events (in order) and wakes the listeners that want any of them.
+    public func publish(_ events: [ServerEvent]) {
+        guard !events.isEmpty else { return }
+        let woken: [any EventListener] = state.withLock { state in
+            for event in events { state.ring.append(event) }
+            return state.listeners.values.filter { listener in events.contains(where: listener.wants) }
+        }
+        for listener in woken { listener.wake() }
+    }
+
+    /// Up to `limit` events after `seq`; nil when the buffer no longer holds them all.
+    func events(after seq: UInt64, limit: Int) -> [ServerEvent]? {
+        state.withLock { $0.ring.events(after: seq, limit: limit) }
+    }
+
+    func add(_ listener: any EventListener) {
+        state.withLock { $0.listeners[ObjectIdentifier(listener)] = listener }
+    }
+
+    func remove(_ listener: any EventListener) {
+        _ = state.withLock { $0.listeners.removeValue(forKey: ObjectIdentifier(listener)) }
+    }
+
+    /// Takes a stream slot; false when ``maxStreams`` are open.
+    func openStream() -> Bool {
+        state.withLock { state in
+            guard state.streams < maxStreams else { return false }
+            state.streams += 1
+            return true
+        }
+    }
+
+    func closeStream() {
+        state.withLock { $0.streams -= 1 }
+    }
+
+    /// Open event streams.
+    public var openStreams: Int {
+        state.withLock { $0.streams }
+    }
+
+    /// Ticks every listener; returns the earliest next tick any of them asked for.
+    func tick(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        let listeners = state.withLock { Array($0.listeners.values) }
+        var next: ContinuousClock.Instant?
+        for listener in listeners {
+            if let due = listener.tick(now: now) { next = next.map { min($0, due) } ?? due }
+        }
+        return next
+    }
+}

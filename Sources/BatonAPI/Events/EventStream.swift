@@ -1,0 +1,161 @@
+import BatonCore
+import BatonHTTP
+import Foundation
+
+/// One `GET /v1/events` connection: reads the hub's buffer from its own cursor and writes
+/// Server-Sent Events frames. It holds no queue of events, only the bytes of the frames
+/// being written (bounded by ``batchBytes``): a stalled reader stops reading, falls out of
+/// the buffer, and is closed as `overflow` when it wakes (its client reconnects and gets a
+/// `reset`). While caught up, the connection is suspended (no thread, no polling).
+final class EventStream: HTTPBodyStream, EventListener, @unchecked Sendable {
+    // @unchecked Sendable: the mutable state is guarded by `lock`; `runID`, `logsTask`
+    // and the references are immutable.
+    let hub: EventHub
+    let metrics: BatonMetrics
+    /// `?run=`: also this run's `task.updated`.
+    let runID: String?
+    /// `?logs=`: also `log.appended` of this task of `runID`.
+    let logsTask: String?
+
+    private let lock = NSLock()
+    private var cursor: UInt64
+    private var output: [UInt8] = []
+    private var written = 0
+    private var lastWrite = ContinuousClock.now
+    private var waker: ConnectionWaker?
+    private var closeReason: StreamCloseReason = .client
+    private var closed = false
+
+    /// An idle stream gets a comment this often, against proxies that drop idle connections
+    /// (the SSE spec's authoring notes say "every 15 seconds or so").
+    static let keepAlive = Duration.seconds(15)
+    /// Frames are built in batches of at most this many bytes.
+    static let batchBytes = 64 * 1024
+    /// A stream more than this many events behind skips superseded state events.
+    static let coalesceAbove = 64
+
+    /// - Parameter lastEventID: the client's `Last-Event-ID`: replay what it missed when
+    ///   the buffer still holds it, else send one `reset`.
+    init(hub: EventHub, metrics: BatonMetrics, runID: String?, logsTask: String?, lastEventID: String?) {
+        self.hub = hub
+        self.metrics = metrics
+        self.runID = runID
+        self.logsTask = logsTask
+        let latest = hub.latest
+        cursor = latest
+        var hello = JSONText()
+        hello.add("boot", hub.bootID)
+        hello.add("seq", Int(latest))
+        append("retry: 3000\n")
+        appendFrame(id: hub.eventID(latest), kind: EventKind.hello.rawValue, data: hello.string)
+        if let lastEventID {
+            if let seq = hub.sequence(ofEventID: lastEventID), hub.canReplay(after: seq) {
+                cursor = seq
+            } else {
+                appendFrame(id: hub.eventID(latest), kind: EventKind.reset.rawValue, data: "{}")
+            }
+        }
+    }
+
+    func wants(_ event: ServerEvent) -> Bool {
+        switch event.kind {
+        case .taskUpdated: return runID != nil && event.runID == runID
+        case .logAppended: return logsTask != nil && event.runID == runID && event.task == logsTask
+        default: return true
+        }
+    }
+
+    func attach(_ waker: ConnectionWaker) {
+        lock.withLock { self.waker = waker }
+        hub.add(self)
+    }
+
+    func wake() {
+        lock.withLock { waker }?.wake()
+    }
+
+    func tick(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        let due = lock.withLock { lastWrite + Self.keepAlive }
+        if due <= now { wake() }
+        return max(due, now + .seconds(1))
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> StreamChunk {
+        lock.withLock {
+            if written == output.count {
+                output.removeAll(keepingCapacity: true)
+                written = 0
+                if waker?.isClosing == true {
+                    closeReason = .shutdown
+                    return .end
+                }
+                guard fill() else {
+                    closeReason = .overflow
+                    return .end
+                }
+                if output.isEmpty {
+                    guard ContinuousClock.now - lastWrite >= Self.keepAlive else { return .wait }
+                    append(": ping\n\n")
+                }
+            }
+            let count = min(buffer.count, output.count - written)
+            output.withUnsafeBytes { bytes in
+                buffer.baseAddress!.copyMemory(from: bytes.baseAddress! + written, byteCount: count)
+            }
+            written += count
+            lastWrite = .now
+            return .bytes(count)
+        }
+    }
+
+    /// Frames the events after `cursor` this stream wants; false when the buffer no longer
+    /// holds them (the stream fell too far behind).
+    private func fill() -> Bool {
+        while output.count < Self.batchBytes {
+            guard var events = hub.events(after: cursor, limit: 1024) else { return false }
+            guard let last = events.last else { return true }
+            cursor = last.seq
+            events.removeAll { !wants($0) }
+            if events.count > Self.coalesceAbove { events = Self.coalesced(events) }
+            for event in events {
+                appendFrame(id: hub.eventID(event.seq), kind: event.kind.rawValue, data: event.data)
+            }
+            metrics.eventsSent.increment(by: Double(events.count))
+        }
+        return true
+    }
+
+    /// `events` without the state events that a later one of the same key supersedes.
+    static func coalesced(_ events: [ServerEvent]) -> [ServerEvent] {
+        var seen: Set<String> = []
+        var kept: [ServerEvent] = []
+        for event in events.reversed() {
+            if event.kind.isCoalescable {
+                guard seen.insert(event.coalescingKey).inserted else { continue }
+            }
+            kept.append(event)
+        }
+        return kept.reversed()
+    }
+
+    func close() {
+        let reason: StreamCloseReason? = lock.withLock {
+            guard !closed else { return nil }
+            closed = true
+            waker = nil
+            return closeReason
+        }
+        guard let reason else { return }
+        hub.remove(self)
+        hub.closeStream()
+        metrics.streamCloses.increment([reason.rawValue])
+    }
+
+    private func appendFrame(id: String, kind: String, data: String) {
+        append("id: \(id)\nevent: \(kind)\ndata: \(data)\n\n")
+    }
+
+    private func append(_ text: String) {
+        output.append(contentsOf: text.utf8)
+    }
+}
