@@ -68,7 +68,10 @@ let package = Package(
             name: "BatonRunnerTests", dependencies: ["BatonRunner", "BatonCore", "BatonStorage"], swiftSettings: strict),
         .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP", "BatonCore"]),
         .testTarget(
-            name: "BatonAPITests", dependencies: ["BatonAPI", "BatonCore", "BatonHTTP", "BatonStorage"],
+            name: "BatonAPITests",
+            dependencies: [
+                "BatonAPI", "BatonCore", "BatonHTTP", "BatonStorage", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(name: "BatonEndToEndTests", dependencies: ["BatonCore"]),
     ],

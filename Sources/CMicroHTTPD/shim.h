@@ -97,6 +97,17 @@ static inline struct MHD_Response *baton_mhd_create_stream_response(
                                              free_reader);
 }
 
+/*
+ * The socket of a connection, or -1. Wraps the variadic MHD_get_connection_info. Used to
+ * notice a client that hung up while its stream was suspended (libmicrohttpd does not
+ * watch suspended connections).
+ */
+static inline int baton_mhd_connection_fd(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return info == NULL ? -1 : info->connect_fd;
+}
+
 static inline ssize_t baton_mhd_stream_end(void) { return MHD_CONTENT_READER_END_OF_STREAM; }
 static inline ssize_t baton_mhd_stream_error(void) { return MHD_CONTENT_READER_END_WITH_ERROR; }
 

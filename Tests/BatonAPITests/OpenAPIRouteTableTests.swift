@@ -2,6 +2,7 @@ import BatonAPI
 import BatonCore
 import BatonStorage
 import Foundation
+import Logging
 import Testing
 import Yams
 
@@ -55,7 +56,10 @@ import Yams
         for operation in try document.operations() {
             let statuses = operation.node["responses"]?.mapping?.keys.compactMap(\.string) ?? []
             let documents401 = statuses.contains("401")
-            let needsToken = operation.path.hasPrefix("/v1/") && !operation.path.hasPrefix("/v1/hooks/")
+            // `/metrics` too (unless `--metrics-public`): it tells a stranger what runs.
+            let needsToken =
+                (operation.path.hasPrefix("/v1/") && !operation.path.hasPrefix("/v1/hooks/"))
+                || operation.path == "/metrics"
             if needsToken {
                 #expect(operation.node["security"] == nil, "\(operation) overrides the global security")
                 #expect(documents401, "\(operation) does not document 401")
@@ -78,7 +82,9 @@ import Yams
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try SQLiteRunStore(dataDirectory: directory)
         defer { try? store.close() }
-        let context = APIContext(store: store, control: InertRunControl(), dataDirectory: directory)
+        var context = APIContext(store: store, control: InertRunControl(), dataDirectory: directory)
+        context.live = LiveEvents(
+            hub: EventHub(), metrics: BatonMetrics(version: "test"), store: store, logger: Logger(label: "test"))
         return try body(APIRoutes.router(context).routeTable)
     }
 }

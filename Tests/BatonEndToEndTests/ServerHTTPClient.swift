@@ -183,6 +183,11 @@ final class RawSocket: @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// Hangs up both directions (the peer sees the connection close), keeping the fd.
+    func shutdownBoth() {
+        _ = Glibc.shutdown(fd, Int32(SHUT_RDWR))
+    }
+
     /// Writes all of `bytes` (MSG_NOSIGNAL: a closed peer throws instead of raising SIGPIPE).
     func send(_ bytes: Data) throws {
         try bytes.withUnsafeBytes { raw in

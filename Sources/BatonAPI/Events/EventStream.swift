@@ -25,6 +25,8 @@ final class EventStream: HTTPBodyStream, EventListener, @unchecked Sendable {
     private var waker: ConnectionWaker?
     private var closeReason: StreamCloseReason = .client
     private var closed = false
+    /// Set by ``tick(now:)`` when the client is gone.
+    private var hungUp = false
 
     /// An idle stream gets a comment this often, against proxies that drop idle connections
     /// (the SSE spec's authoring notes say "every 15 seconds or so").
@@ -74,10 +76,17 @@ final class EventStream: HTTPBodyStream, EventListener, @unchecked Sendable {
         lock.withLock { waker }?.wake()
     }
 
+    /// Every second: a client that hung up ends its stream (frees its slot) now, not at
+    /// the next keep-alive; an idle stream gets its keep-alive.
     func tick(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
-        let due = lock.withLock { lastWrite + Self.keepAlive }
-        if due <= now { wake() }
-        return max(due, now + .seconds(1))
+        let (due, waker) = lock.withLock { (lastWrite + Self.keepAlive, self.waker) }
+        if let waker, waker.peerHasClosed {
+            lock.withLock { hungUp = true }
+            waker.wake()
+        } else if due <= now {
+            waker?.wake()
+        }
+        return min(due, now + .seconds(1))
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) -> StreamChunk {
@@ -89,6 +98,7 @@ final class EventStream: HTTPBodyStream, EventListener, @unchecked Sendable {
                     closeReason = .shutdown
                     return .end
                 }
+                if hungUp { return .end }
                 guard fill() else {
                     closeReason = .overflow
                     return .end

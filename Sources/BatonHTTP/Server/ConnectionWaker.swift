@@ -1,6 +1,10 @@
 import CMicroHTTPD
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Suspends and resumes one libmicrohttpd connection without losing a wake-up, so a
 /// response can wait for something (an event, a deadline) without a thread and without a
 /// busy loop.
@@ -22,8 +26,25 @@ public final class ConnectionWaker: @unchecked Sendable {
     private var wakePending = false
     private var closing = false
 
+    /// The connection's socket, for ``peerHasClosed``.
+    private let socket: Int32
+
     init(connection: OpaquePointer) {
         self.connection = connection
+        socket = baton_mhd_connection_fd(connection)
+    }
+
+    /// Whether the client hung up (its socket reads EOF or fails), peeked without
+    /// consuming anything. libmicrohttpd does not watch a suspended connection, so a stream
+    /// waiting for events would otherwise notice only at its next write.
+    public var peerHasClosed: Bool {
+        lock.withLock {
+            guard connection != nil, socket >= 0 else { return false }
+            var byte: UInt8 = 0
+            let count = recv(socket, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+            if count == 0 { return true }
+            return count < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR
+        }
     }
 
     /// Whether the server is stopping: a waiting response must answer now.

@@ -1,0 +1,82 @@
+import BatonCore
+import Foundation
+import Testing
+
+@testable import BatonAPI
+
+/// The event stream's reading rules, without a socket: frames, filters, coalescing, and
+/// the disconnect of a reader that fell out of the replay buffer.
+@Suite struct EventStreamTests {
+    func readAll(_ stream: EventStream) -> (text: String, ended: Bool) {
+        var text = ""
+        var buffer = [UInt8](repeating: 0, count: 512)
+        while true {
+            let chunk = buffer.withUnsafeMutableBytes { stream.read(into: $0) }
+            switch chunk {
+            case .bytes(let count): text += String(decoding: buffer[..<count], as: UTF8.self)
+            case .wait: return (text, false)
+            case .end: return (text, true)
+            }
+        }
+    }
+
+    func event(_ kind: EventKind, run: String? = nil, task: String? = nil, _ data: String = "{}") -> ServerEvent {
+        ServerEvent(kind: kind, runID: run, task: task, data: data)
+    }
+
+    @Test func framesCarryIDsAndOnlyWhatTheFiltersAsk() {
+        let hub = EventHub(capacity: 100)
+        let stream = EventStream(
+            hub: hub, metrics: BatonMetrics(version: "t"), runID: "r1", logsTask: nil, lastEventID: nil)
+        hub.publish([
+            event(.runCreated, run: "r2"), event(.taskUpdated, run: "r2"), event(.taskUpdated, run: "r1", task: "a"),
+            event(.logAppended, run: "r1", task: "a"),
+        ])
+        let (text, ended) = readAll(stream)
+        #expect(!ended)
+        #expect(text.hasPrefix("retry: 3000\nid: \(hub.bootID).0\nevent: hello\n"))
+        #expect(text.contains("id: \(hub.bootID).1\nevent: run.created\ndata: {}\n\n"))
+        #expect(!text.contains("id: \(hub.bootID).2\n"), "task events of other runs are filtered out")
+        #expect(text.contains("id: \(hub.bootID).3\nevent: task.updated\n"))
+        #expect(!text.contains("log.appended"), "logs need ?logs=")
+    }
+
+    @Test func aReaderThatFellOutOfTheBufferIsClosedAndItsReconnectGetsAReset() {
+        let hub = EventHub(capacity: 8)
+        let metrics = BatonMetrics(version: "t")
+        let slow = EventStream(hub: hub, metrics: metrics, runID: nil, logsTask: nil, lastEventID: nil)
+        _ = readAll(slow)
+        let lastSeen = hub.eventID(hub.latest)
+        hub.publish((0..<20).map { event(.runUpdated, run: "r\($0)") })
+        #expect(readAll(slow).ended, "20 events behind a buffer of 8: disconnect, never a silent gap")
+        slow.close()
+        #expect(metrics.streamCloses.value(["overflow"]) == 1)
+        let again = EventStream(hub: hub, metrics: metrics, runID: nil, logsTask: nil, lastEventID: lastSeen)
+        #expect(readAll(again).text.contains("event: reset"))
+        let caughtUp = EventStream(
+            hub: hub, metrics: metrics, runID: nil, logsTask: nil, lastEventID: hub.eventID(hub.latest - 3))
+        let replay = readAll(caughtUp).text
+        #expect(!replay.contains("reset"))
+        #expect(replay.components(separatedBy: "event: run.updated").count - 1 == 3)
+    }
+
+    @Test func aReaderFarBehindGetsOnlyTheLatestStateOfEachThing() {
+        let events = (0..<100).map { index in
+            ServerEvent(seq: UInt64(index + 1), kind: .taskUpdated, runID: "r", task: "t\(index % 10)", data: "\(index)")
+        }
+        let kept = EventStream.coalesced(events + [ServerEvent(seq: 101, kind: .runCreated, runID: "x", data: "c")])
+        #expect(kept.count == 11)
+        #expect(kept.filter { $0.kind == .taskUpdated }.map(\.data) == (90..<100).map(String.init))
+        #expect(kept.map(\.seq) == kept.map(\.seq).sorted(), "order kept")
+    }
+
+    @Test func waitDurationsParseWithUnitsAndAreCapped() {
+        #expect(LongPoll.parseWait("30s") == .seconds(30))
+        #expect(LongPoll.parseWait("500ms") == .milliseconds(500))
+        #expect(LongPoll.parseWait("1m") == .seconds(60))
+        #expect(LongPoll.parseWait("2.5") == .milliseconds(2500))
+        #expect(LongPoll.parseWait("61s") == nil)
+        #expect(LongPoll.parseWait("-1s") == nil)
+        #expect(LongPoll.parseWait("soon") == nil)
+    }
+}
