@@ -18,6 +18,9 @@ struct Server {
         let trap = SignalTrap { _ in stopRequested.signal() }
         let address = try ListenAddress(command.listen)
         let token = try loadToken()
+        if !ProcessHardening.protectSecrets(Array(TaskEnvironment.secretNames)) {
+            logger.warning("cannot make the server non-dumpable; tasks may read its /proc files")
+        }
         if token == nil && !address.isLoopback && !command.insecureNoAuth {
             throw ServeError.setup(
                 "refusing to listen on \(address.host) without a token: set BATON_TOKEN or --token-file (or pass --insecure-no-auth)"
@@ -96,11 +99,14 @@ struct Server {
         context.live = live
         context.metricsPublic = command.metricsPublic
         context.console = !command.noUI
+        context.maxHookBodyBytes = command.maxHookBodyBytes
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(
-                host: address.host, port: address.port, maxBodyBytes: command.maxBodyBytes),
+                host: address.host, port: address.port, maxBodyBytes: command.maxBodyBytes,
+                perIPConnectionLimit: command.maxConnectionsPerIP, maxBufferedBytes: command.maxBufferedBytes),
             logger: logger, preflight: APIRoutes.preflight(context),
             onRequest: { metrics.requestCompleted(route: $0.route, status: $0.status, seconds: $0.durationSeconds) },
+            bodyLimit: APIRoutes.bodyLimit(context),
             handler: APIRoutes.handler(context))
         let bound: (host: String, port: Int)
         do {

@@ -31,6 +31,9 @@ public struct APIContext: Sendable {
     public var metricsPublic = false
     /// Serve the web console at `/` (`--no-ui` turns it off).
     public var console = true
+    /// The largest webhook body (`--max-hook-body-bytes`, default 1 MiB): CI payloads are
+    /// small, and hooks need no token, so a stranger must not make the server buffer more.
+    public var maxHookBodyBytes = 1 << 20
 
     public init(
         store: any RunStore & WorkflowStore & NotificationStore, control: any RunControl, dataDirectory: URL,

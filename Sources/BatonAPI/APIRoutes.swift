@@ -58,6 +58,16 @@ public enum APIRoutes {
     /// read, so a stranger cannot make the server buffer 16 MiB.
     public static func preflight(_ context: APIContext) -> @Sendable (HTTPRequest) -> HTTPResponse? {
         let authenticator = Authenticator(token: context.token, metricsPublic: context.metricsPublic)
-        return { request in authenticator.refusal(for: request) }
+        let hooks = HooksAPI(context: context)
+        return { request in
+            if let refusal = authenticator.refusal(for: request) { return refusal }
+            return hooks.refusalBeforeBody(request)
+        }
+    }
+
+    /// The body limit of a request when smaller than the server's: webhooks take at most
+    /// `context.maxHookBodyBytes`.
+    public static func bodyLimit(_ context: APIContext) -> @Sendable (HTTPRequest) -> Int? {
+        { request in HooksAPI.isHookRequest(request) ? context.maxHookBodyBytes : nil }
     }
 }

@@ -61,6 +61,31 @@ struct HooksAPI: Sendable {
         }
     }
 
+    static func isHookRequest(_ request: HTTPRequest) -> Bool {
+        request.method == "POST" && request.pathSegments.count == 3 && request.pathSegments[0] == "v1"
+            && request.pathSegments[1] == "hooks"
+    }
+
+    /// Refuses, once the headers are in and before any body byte is read, a delivery to
+    /// a hook that does not exist and one whose `Content-Length` is over the hook limit.
+    func refusalBeforeBody(_ request: HTTPRequest) -> HTTPResponse? {
+        guard Self.isHookRequest(request) else { return nil }
+        let name = request.pathSegments[2]
+        let known = ((try? context.workflows.workflow(name: name)) ?? nil)?.webhookSecret != nil
+        if !known {
+            remember(
+                DeliveryLog.Entry(
+                    workflow: name, delivery: nil, event: nil, result: .unknownHook, runID: nil, at: Date()))
+            return ProblemFactory.notFound("no webhook \"\(name)\"")
+        }
+        if let length = request.headers["Content-Length"].flatMap({ Int($0) }), length > context.maxHookBodyBytes {
+            remember(
+                DeliveryLog.Entry(workflow: name, delivery: nil, event: nil, result: .invalid, runID: nil, at: Date()))
+            return ProblemFactory.contentTooLarge(limit: context.maxHookBodyBytes)
+        }
+        return nil
+    }
+
     /// Keeps a delivery for the console, counts it, and tells live clients.
     func remember(_ entry: DeliveryLog.Entry) {
         context.deliveries.record(entry)

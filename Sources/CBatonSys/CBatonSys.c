@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,4 +56,27 @@ int baton_peek_exited(pid_t pid) {
     } while (rc != 0 && errno == EINTR);
     if (rc != 0) return -1;
     return info.si_pid == pid ? 1 : 0;
+}
+
+int baton_set_dumpable(int dumpable) {
+    return prctl(PR_SET_DUMPABLE, (unsigned long)dumpable, 0, 0, 0);
+}
+
+int baton_set_child_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0, 0, 0);
+}
+
+extern char **environ;
+
+void baton_scrub_environment(const char *name) {
+    size_t length = strlen(name);
+    for (char **entry = environ; entry != NULL && *entry != NULL; entry++) {
+        if (strncmp(*entry, name, length) == 0 && (*entry)[length] == '=') {
+            // Overwrite the bytes where they live (for the initial environment: the block
+            // /proc/PID/environ shows), then drop the variable.
+            char *value = *entry + length + 1;
+            memset(value, 'x', strlen(value));
+        }
+    }
+    unsetenv(name);
 }

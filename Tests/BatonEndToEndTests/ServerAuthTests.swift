@@ -94,7 +94,12 @@ import Testing
                 json: [
                     "env": ["DIR": server.scratch.directory.path],
                     "tasks": [
-                        ["name": "env", "command": "env > \"$DIR/env.txt\"; cat /proc/$$/environ > \"$DIR/environ\""],
+                        [
+                            "name": "env",
+                            "command": "env > \"$DIR/env.txt\"; cat /proc/$$/environ > \"$DIR/environ\"; "
+                                + "cat /proc/$PPID/environ > \"$DIR/parent-environ\" 2>/dev/null; "
+                                + "echo $PPID > \"$DIR/parent-pid\"",
+                        ],
                         ["name": "argv", "command": ["/usr/bin/env"]],
                     ],
                 ])
@@ -108,6 +113,11 @@ import Testing
             #expect(!env.contains(token), "the token reached a task")
             let environ = try Data(contentsOf: URL(fileURLWithPath: server.scratch.path("environ")))
             #expect(!String(decoding: environ, as: UTF8.self).contains(token))
+            // The server itself (the task's parent): non-dumpable, so a same-user task cannot
+            // read its environ, and the token's bytes are scrubbed for those who can (root).
+            #expect(server.scratch.read("parent-pid")?.trimmingCharacters(in: .whitespacesAndNewlines) == "\(try server.process.pid)")
+            let parent = server.scratch.read("parent-environ") ?? ""
+            #expect(!parent.contains(token), "the token is readable in the server's /proc/PID/environ")
             let argvLog = try await client.get("/v1/runs/\(id)/tasks/argv/log")
             #expect(argvLog.text.contains("BATON_TASK=argv"), "\(argvLog)")
             #expect(!argvLog.text.contains(token))

@@ -36,19 +36,23 @@ public final class HTTPServer: @unchecked Sendable {
     ///     request's body still empty. Return a response (e.g. `401`, `415`) to answer at
     ///     once without reading the body; return nil to go on.
     ///   - onRequest: Runs on the worker thread as each request completes (metrics).
+    ///   - bodyLimit: A smaller body limit for some requests (e.g. webhooks), nil: the
+    ///     configured one. Asked once the headers are in.
     ///   - handler: Answers each complete request (see the threading rules above).
     public init(
         configuration: HTTPServerConfiguration,
         logger: Logger,
         preflight: (@Sendable (HTTPRequest) -> HTTPResponse?)? = nil,
         onRequest: (@Sendable (CompletedRequest) -> Void)? = nil,
+        bodyLimit: (@Sendable (HTTPRequest) -> Int?)? = nil,
         handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse
     ) {
         self.configuration = configuration
         self.logger = logger
         self.context = ServerContext(
             handler: handler, preflight: preflight, logger: logger,
-            maxBodyBytes: configuration.maxBodyBytes, onRequest: onRequest)
+            maxBodyBytes: configuration.maxBodyBytes, onRequest: onRequest, bodyLimit: bodyLimit,
+            budget: BodyBudget(limit: configuration.maxBufferedBytes))
     }
 
     deinit {
@@ -100,6 +104,7 @@ public final class HTTPServer: @unchecked Sendable {
                 UInt32(configuration.connectionLimit),
                 UInt32(configuration.connectionTimeoutSeconds),
                 UInt32(configuration.listenBacklog),
+                UInt32(configuration.perIPConnectionLimit),
                 { cls, connection, url, method, _, uploadData, uploadDataSize, requestState in
                     MHDCallbacks.accessHandler(
                         cls: cls, connection: connection, url: url, method: method,

@@ -17,6 +17,12 @@ public struct HTTPServerConfiguration: Sendable {
     public var connectionTimeoutSeconds: Int
     /// The `listen(2)` backlog requested (the kernel caps it at `net.core.somaxconn`).
     public var listenBacklog: Int
+    /// Concurrent connections from one IP address at most (`0`: no per-IP limit), so one
+    /// client cannot take every slot of ``connectionLimit``.
+    public var perIPConnectionLimit: Int
+    /// Request bodies buffered at once across all connections at most, in bytes; a request
+    /// that would go over answers `503` with `Retry-After` before its body is read.
+    public var maxBufferedBytes: Int
 
     /// The default body limit, 16 MiB (SPEC §4).
     public static let defaultMaxBodyBytes = 16 * 1024 * 1024
@@ -29,8 +35,12 @@ public struct HTTPServerConfiguration: Sendable {
         threads: Int = 2,
         connectionLimit: Int = 2048,
         connectionTimeoutSeconds: Int = 30,
-        listenBacklog: Int = 4096
+        listenBacklog: Int = 4096,
+        perIPConnectionLimit: Int = 1024,
+        maxBufferedBytes: Int = 128 * 1024 * 1024
     ) {
+        self.perIPConnectionLimit = perIPConnectionLimit
+        self.maxBufferedBytes = maxBufferedBytes
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
@@ -55,6 +65,10 @@ public struct HTTPServerConfiguration: Sendable {
         if !(1...65535).contains(listenBacklog) {
             problems.append("listenBacklog \(listenBacklog) is not in 1...65535")
         }
+        if !(0...1_000_000).contains(perIPConnectionLimit) {
+            problems.append("perIPConnectionLimit \(perIPConnectionLimit) is not in 0...1000000")
+        }
+        if maxBufferedBytes < 1 { problems.append("maxBufferedBytes must be positive") }
         return problems
     }
 }

@@ -21,8 +21,14 @@ final class RequestAccumulator {
     let logPath: String
     /// The parsed head (empty body), or why the target was refused.
     let head: Result<HTTPRequest, RequestTargetError>
-    /// The largest body accepted.
-    let maxBodyBytes: Int
+    /// The largest body accepted (lowered for some routes once the headers are in).
+    var maxBodyBytes: Int
+    /// The shared budget of buffered bodies, and the bytes this request holds of it.
+    var budget: BodyBudget?
+    var reserved = 0
+    /// Whether a body without `Content-Length` ran out of the shared budget: it is then
+    /// discarded and the request answered `503`.
+    private(set) var exceededBudget = false
 
     /// The body received so far (emptied once the limit is exceeded).
     private(set) var body = Data()
@@ -67,6 +73,17 @@ final class RequestAccumulator {
     /// discarded unbuffered so the client can still get its `413` at the end — up to
     /// another `max(maxBodyBytes, 1 MiB)`; beyond that the client is cut off.
     func append(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if exceededBudget { return true }
+        if let budget, body.count + bytes.count > reserved, !exceededLimit {
+            let more = body.count + bytes.count - reserved
+            if budget.reserve(more) {
+                reserved += more
+            } else {
+                exceededBudget = true
+                body = Data()
+                return true
+            }
+        }
         if !exceededLimit && body.count + bytes.count <= maxBodyBytes {
             body.append(contentsOf: bytes)
             return true

@@ -51,16 +51,34 @@ extension ServerContext {
         case .success(let head):
             request = head
         }
-        if let length = request.headers["Content-Length"].flatMap({ Int($0) }), length > maxBodyBytes {
+        let length = request.headers["Content-Length"].flatMap { Int($0) }
+        if let length, length > maxBodyBytes {
             return ProblemFactory.contentTooLarge(limit: maxBodyBytes)
         }
-        return preflight?(request)
+        if let refusal = preflight?(request) { return refusal }
+        if let limit = bodyLimit?(request), limit < accumulator.maxBodyBytes {
+            accumulator.maxBodyBytes = limit
+            if let length, length > limit { return ProblemFactory.contentTooLarge(limit: limit) }
+        }
+        accumulator.budget = budget
+        if let length, length > 0 {
+            guard budget.reserve(length) else {
+                return ProblemFactory.serviceUnavailable(
+                    "the server is receiving too many request bodies at once; retry later", retryAfterSeconds: 1)
+            }
+            accumulator.reserved = length
+        }
+        return nil
     }
 
     /// The response to a fully received request.
     func finalResponse(for accumulator: RequestAccumulator) -> HTTPResponse {
+        if accumulator.exceededBudget {
+            return ProblemFactory.serviceUnavailable(
+                "the server is receiving too many request bodies at once; retry later", retryAfterSeconds: 1)
+        }
         if accumulator.exceededLimit {
-            return ProblemFactory.contentTooLarge(limit: maxBodyBytes)
+            return ProblemFactory.contentTooLarge(limit: accumulator.maxBodyBytes)
         }
         switch accumulator.head {
         case .failure(let error):
@@ -159,6 +177,8 @@ extension ServerContext {
     /// Writes the request's single log line: method, raw path, status, duration and id —
     /// never header values or bodies.
     func complete(_ accumulator: RequestAccumulator, termination: MHD_RequestTerminationCode) {
+        accumulator.budget?.release(accumulator.reserved)
+        accumulator.reserved = 0
         if let waker = accumulator.waker {
             waker.detach()
             unregister(waker)

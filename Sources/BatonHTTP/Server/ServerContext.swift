@@ -13,6 +13,9 @@ final class ServerContext: @unchecked Sendable {
     let logger: Logger
     let maxBodyBytes: Int
     let onRequest: (@Sendable (CompletedRequest) -> Void)?
+    let bodyLimit: (@Sendable (HTTPRequest) -> Int?)?
+    /// Bytes of request bodies buffered across all connections.
+    let budget: BodyBudget
 
     private let lock = NSLock()
     private var libraryMessages: [String] = []
@@ -24,8 +27,12 @@ final class ServerContext: @unchecked Sendable {
         preflight: (@Sendable (HTTPRequest) -> HTTPResponse?)?,
         logger: Logger,
         maxBodyBytes: Int,
-        onRequest: (@Sendable (CompletedRequest) -> Void)?
+        onRequest: (@Sendable (CompletedRequest) -> Void)?,
+        bodyLimit: (@Sendable (HTTPRequest) -> Int?)? = nil,
+        budget: BodyBudget = BodyBudget(limit: .max)
     ) {
+        self.bodyLimit = bodyLimit
+        self.budget = budget
         self.handler = handler
         self.preflight = preflight
         self.logger = logger

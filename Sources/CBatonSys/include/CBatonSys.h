@@ -38,4 +38,16 @@ int baton_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, i
 /// not our child, or already reaped by someone else).
 int baton_peek_exited(pid_t pid);
 
+/// prctl(PR_SET_DUMPABLE): 0 keeps processes of the same user (the tasks) out of this
+/// process's /proc/PID/environ, mem and fd. Returns 0, or -1 with errno set.
+int baton_set_dumpable(int dumpable);
+
+/// prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants (a task's `setsid` daemon)
+/// are re-parented to this process instead of init, so they can be found and stopped.
+int baton_set_child_subreaper(void);
+
+/// Overwrites the value of environment variable `name` in place (so the bytes are gone
+/// from /proc/self/environ too) and unsets it.
+void baton_scrub_environment(const char *name);
+
 #endif

@@ -1,0 +1,84 @@
+import Foundation
+import Glibc
+import Testing
+
+/// SPEC §4, "a slow or stalled client never holds up the others": limits that refuse work
+/// before it costs memory or slots (docs: README "Limits").
+@Suite struct ServerAbuseLimitTests {
+    /// Sends only the head of a request and reads the answer: it must come without the body.
+    func answerToHead(_ port: Int, _ head: String) async throws -> HTTPResponse {
+        try await RawSocket.offload {
+            let socket = try RawSocket(port: port, readTimeout: .seconds(10))
+            try socket.send(head)
+            return try HTTPResponse.parse(try socket.readToEnd())
+        }
+    }
+
+    @Test func anUnknownHookAndAnOversizedHookBodyAreRefusedBeforeTheBodyIsRead() async throws {
+        try await withTestServer { server in
+            try await HooksTests.storeHookWorkflow(server, "ci", secret: "s")
+            let port = try server.port
+            let unknown = try await answerToHead(
+                port, "POST /v1/hooks/nope HTTP/1.1\r\nHost: x\r\nContent-Length: 16000000\r\n\r\n")
+            #expect(unknown.status == 404, "\(unknown)")
+            let big = try await answerToHead(
+                port, "POST /v1/hooks/ci HTTP/1.1\r\nHost: x\r\nContent-Length: 1048577\r\n\r\n")
+            #expect(big.status == 413, "\(big)")
+            #expect(big.text.contains("1048576"), "the limit is named: \(big.text)")
+            let deliveries = try await server.client.get("/v1/workflows/ci/deliveries")
+            #expect(deliveries.text.contains("\"result\":\"invalid\""), "\(deliveries.text)")
+        }
+    }
+
+    @Test func bodiesBufferedAtOnceAreCappedAcrossConnections() async throws {
+        let options = ServerOptions(
+            maxBodyBytes: 1 << 20, extraArguments: ["--max-buffered-bytes", String(2 << 20)])
+        try await withTestServer(options) { server in
+            let port = try server.port
+            let head = "POST /v1/runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n"
+            // Two uploads that announce 1 MiB each and stall hold the whole budget…
+            let stalled = try (0..<2).map { _ in try RawSocket(port: port) }
+            for socket in stalled { try socket.send(head + "{") }
+            // Their heads are in once the server answers something else after them.
+            #expect(try await server.client.get("/healthz").status == 200)
+            try await Task.sleep(for: .milliseconds(200))
+            // …so a third is told to come back, at once and before sending its body.
+            let third = try await answerToHead(port, head)
+            #expect(third.status == 503, "\(third)")
+            #expect(third.header("Retry-After") == "1")
+            // Requests without a body still pass.
+            #expect(try await server.client.get("/healthz").status == 200)
+            for socket in stalled { socket.shutdownBoth() }
+            var accepted = false
+            for _ in 0..<100 where !accepted {
+                let spec = try JSONSerialization.data(withJSONObject: ["tasks": [["name": "a", "command": "true"]]])
+                accepted = try await server.client.post("/v1/runs", body: spec, contentType: "application/json").status == 201
+                if !accepted { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(accepted, "the budget is released when the stalled uploads go away")
+        }
+    }
+
+    @Test func oneAddressCannotTakeEveryConnection() async throws {
+        try await withTestServer(ServerOptions(extraArguments: ["--max-connections-per-ip", "4"])) { server in
+            let port = try server.port
+            let held = try (0..<4).map { _ in try RawSocket(port: port) }
+            try await Task.sleep(for: .milliseconds(200))
+            // The fifth connection from 127.0.0.1 is closed without an answer.
+            let refused = try await RawSocket.offload { () throws -> Data in
+                let socket = try RawSocket(port: port, readTimeout: .seconds(10))
+                try? socket.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                return (try? socket.readToEnd()) ?? Data()
+            }
+            #expect(refused.isEmpty, "answered beyond the per-IP limit: \(String(decoding: refused, as: UTF8.self))")
+            held[0].shutdownBoth()
+            var answered = false
+            for _ in 0..<100 where !answered {
+                answered = (try? await server.client.get("/healthz").status) == 200
+                if !answered { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(answered, "a slot freed by the same address is usable again")
+            withExtendedLifetime(held) {}
+        }
+    }
+}
