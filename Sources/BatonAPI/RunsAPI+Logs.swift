@@ -10,9 +10,9 @@ extension RunsAPI {
     /// else with an empty body when the wait is over.
     func log(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         let response = try currentLog(request, parameters)
-        guard let wait = try Self.waitParameter(request), response.status == 200, response.body.isEmpty,
-            response.header("X-Log-Complete") == "false", let live = context.live
-        else { return response }
+        guard let wait = try Self.waitParameter(request), Self.isWaiting(response), let live = context.live else {
+            return response
+        }
         let id = parameters["id"] ?? ""
         let name = parameters["task"] ?? ""
         return .later(
@@ -24,9 +24,14 @@ extension RunsAPI {
                 },
                 attempt: { final in
                     let answer = Self.answering { try currentLog(request, parameters) }
-                    let waiting = answer.status == 200 && answer.body.isEmpty && answer.header("X-Log-Complete") == "false"
-                    return !waiting || final ? answer : nil
+                    return !Self.isWaiting(answer) || final ? answer : nil
                 }))
+    }
+
+    /// An answer with no new bytes of a log that may still grow.
+    static func isWaiting(_ response: HTTPResponse) -> Bool {
+        response.status == 200 && (response.file?.length ?? response.body.count) == 0
+            && response.header("X-Log-Complete") == "false"
     }
 
     /// The log from `offset` as it is now.
@@ -71,27 +76,16 @@ extension RunsAPI {
         let complete = record?.finishedAt != nil || (attempt < task.attempt) || task.status.isTerminal
         let path = context.dataDirectory
             .appendingPathComponent(LogLayout.relativePath(runID: run.id, taskIndex: task.index, attempt: attempt))
-        let (bytes, size) = LogReader.read(path: path.path, from: offset)
-        return HTTPResponse(
+        // Streamed from the file, never copied into memory (a 10 MiB log read slowly by
+        // 100 clients must not cost 1 GB).
+        let file = FileBody(path: path.path, offset: offset)
+        var response = HTTPResponse(
             status: 200,
             headers: [
-                ("Content-Type", "text/plain; charset=utf-8"), ("X-Log-Size", String(size)),
+                ("Content-Type", "text/plain; charset=utf-8"), ("X-Log-Size", String(file?.size ?? 0)),
                 ("X-Log-Complete", complete ? "true" : "false"),
-            ],
-            body: bytes)
-    }
-}
-
-/// Reads a log file from an offset without loading what comes before it.
-enum LogReader {
-    /// The bytes from `offset` to the end and the file's size (0 and empty when missing).
-    static func read(path: String, from offset: Int) -> (Data, Int) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return (Data(), 0) }
-        defer { try? handle.close() }
-        let size = Int((try? handle.seekToEnd()) ?? 0)
-        guard offset < size else { return (Data(), size) }
-        try? handle.seek(toOffset: UInt64(offset))
-        let data = (try? handle.read(upToCount: size - offset)) ?? Data()
-        return (data, size)
+            ])
+        response.file = file
+        return response
     }
 }

@@ -81,4 +81,36 @@ import Testing
             withExtendedLifetime(held) {}
         }
     }
+
+    @Test func stalledLogReadersDoNotMakeTheServerHoldCopiesOfTheLog() async throws {
+        try await withTestServer { server in
+            let created = try await server.submit([
+                "tasks": [["name": "big", "command": "head -c 10000000 /dev/zero | tr '\\0' x"]]
+            ])
+            let id = try #require(created["id"] as? String)
+            try await server.waitForRun(id)
+            let tail = try await server.client.get("/v1/runs/\(id)/tasks/big/log?offset=9999990")
+            #expect(tail.header("X-Log-Size") == "10000000" && tail.body.count == 10, "\(tail)")
+            let pid = try server.process.pid
+            let before = try residentKiB(pid)
+            let port = try server.port
+            // 60 readers ask for the whole 10 MB log and never read it.
+            let readers = try (0..<60).map { _ in try RawSocket(port: port) }
+            for reader in readers {
+                try reader.send("GET /v1/runs/\(id)/tasks/big/log HTTP/1.1\r\nHost: x\r\n\r\n")
+            }
+            try await Task.sleep(for: .seconds(1))
+            #expect(try await server.client.get("/healthz").status == 200, "others are still served")
+            let after = try residentKiB(pid)
+            // Buffered copies would be 600 MB; streamed from the file they cost socket buffers.
+            #expect(after - before < 100_000, "RSS grew from \(before) KiB to \(after) KiB")
+            withExtendedLifetime(readers) {}
+        }
+    }
+
+    func residentKiB(_ pid: pid_t) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
+    }
 }

@@ -16,6 +16,8 @@ public struct HTTPResponse: Sendable {
     public var diagnostic: String?
     /// When set, the body is streamed from it instead of ``body`` (chunked, unknown length).
     public var stream: (any HTTPBodyStream)?
+    /// When set, the body is this part of a file instead of ``body``, read as it is sent.
+    public var file: FileBody?
     /// When set, the real answer comes later from it (a long-poll); the other fields are
     /// ignored.
     public var deferred: (any HTTPDeferredReply)?

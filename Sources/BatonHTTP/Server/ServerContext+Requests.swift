@@ -151,6 +151,11 @@ extension ServerContext {
                     guard let cls else { return }
                     Unmanaged<StreamReader>.fromOpaque(cls).release()
                 })
+        } else if let file = response.file {
+            // libmicrohttpd reads (or sendfile()s) the bytes as the socket takes them and
+            // closes the descriptor with the response.
+            created = MHD_create_response_from_fd_at_offset64(
+                UInt64(file.length), file.takeDescriptor(), UInt64(file.offset))
         } else {
             created = response.body.withUnsafeBytes { bytes in
                 // MUST_COPY: libmicrohttpd copies the bytes, so the Data may go away after this.
