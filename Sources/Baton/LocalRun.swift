@@ -55,12 +55,7 @@ struct LocalRun {
             let record = RunRecord(
                 id: runID, name: spec.name, trigger: .manual, createdAt: now, specJSON: specJSON,
                 specHash: specHash)
-            let tasks = spec.tasks.enumerated().map { index, task in
-                TaskRecord(index: index, name: task.name, group: task.group)
-            }
-            try store.insertRun(record, tasks: tasks)
-            try store.enqueueNotifications(NotificationRecord.waiting(for: runID, spec: spec))
-            executor.submit(record, spec: spec)
+            try RunCreator(store: store, control: executor).create(record, spec: spec)
         }
         // First signal: cancel (cleanup `runalways` groups still run); second: stop them too.
         cancelTarget.arm { _ = executor.cancel(runID: runID) }

@@ -99,7 +99,7 @@ struct Server {
         context.live = live
         context.metricsPublic = command.metricsPublic
         context.console = !command.noUI
-        context.maxHookBodyBytes = command.maxHookBodyBytes
+        context.maxHookBodyBytes = min(command.maxHookBodyBytes, command.maxBodyBytes)
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(
                 host: address.host, port: address.port, maxBodyBytes: command.maxBodyBytes,

@@ -9,6 +9,8 @@ public struct APIContext: Sendable {
     public var workflows: any WorkflowStore
     /// Delivery records of `notify`, shown in Runs.
     public var notifications: any NotificationStore
+    /// Where new runs are written, run, tasks and notifications in one transaction.
+    public var runCreation: any RunCreationStore
     public var control: any RunControl
     public var dataDirectory: URL
     /// SPEC §4: tasks per run (default 100,000).
@@ -35,8 +37,12 @@ public struct APIContext: Sendable {
     /// small, and hooks need no token, so a stranger must not make the server buffer more.
     public var maxHookBodyBytes = 1 << 20
 
+    /// The one way the handlers create runs.
+    var creator: RunCreator { RunCreator(store: runCreation, control: control) }
+
     public init(
-        store: any RunStore & WorkflowStore & NotificationStore, control: any RunControl, dataDirectory: URL,
+        store: any RunStore & WorkflowStore & NotificationStore & RunCreationStore, control: any RunControl,
+        dataDirectory: URL,
         maxTasks: Int = 100_000,
         cores: Int = ProcessInfo.processInfo.activeProcessorCount, token: String? = nil,
         revisions: RunRevisions = RunRevisions()
@@ -45,6 +51,7 @@ public struct APIContext: Sendable {
         self.store = store
         self.workflows = store
         self.notifications = store
+        self.runCreation = store
         self.control = control
         self.dataDirectory = dataDirectory
         self.maxTasks = maxTasks

@@ -45,17 +45,12 @@ struct HooksAPI: Sendable {
         let record = RunRecord(
             id: runID, name: spec.name, workflow: name, trigger: .webhook(deliveryID: deliveryID, event: event),
             createdAt: Date(), specJSON: specJSON, specHash: ContentDigest.hex(specJSON))
-        let tasks = spec.tasks.enumerated().map {
-            TaskRecord(index: $0.offset, name: $0.element.name, group: $0.element.group)
-        }
-        switch try context.workflows.insertKeyedRun(record, tasks: tasks, key: key, firedAt: nil) {
+        switch try context.creator.create(record, spec: spec, key: key) {
         case .duplicate(let existing):
             try? FileManager.default.removeItem(at: payload)
             note(.duplicate, existing)
             return RunsAPI.json(202, HookAnswer(runID: existing, duplicate: true))
         case .inserted:
-            try context.notifications.enqueueNotifications(NotificationRecord.waiting(for: runID, spec: spec))
-            context.control.submit(record, spec: spec, tasks: nil, extraEnvironment: [:])
             note(.accepted, runID)
             return RunsAPI.json(202, HookAnswer(runID: runID, duplicate: false))
         }

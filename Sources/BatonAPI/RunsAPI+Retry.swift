@@ -20,9 +20,7 @@ extension RunsAPI {
             trigger: .retry(originalRunID: original.id), createdAt: Date(), specJSON: specJSON,
             specHash: original.specHash)
         linkKeptLogs(tasks: tasks, from: original.id, to: record.id)
-        try context.store.insertRun(record, tasks: tasks)
-        try context.notifications.enqueueNotifications(NotificationRecord.waiting(for: record.id, spec: spec))
-        context.control.submit(record, spec: spec, tasks: tasks, extraEnvironment: [:])
+        try context.creator.create(record, spec: spec, tasks: tasks)
         let stored = try context.store.run(id: record.id) ?? record
         return Self.json(201, try document(stored)).withHeader("Location", "/v1/runs/\(record.id)")
     }

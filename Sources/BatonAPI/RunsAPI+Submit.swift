@@ -37,12 +37,7 @@ extension RunsAPI {
         let record = RunRecord(
             id: RunID.generate(), name: spec.name, workflow: workflow, trigger: trigger,
             createdAt: Date(), specJSON: specJSON, specHash: ContentDigest.hex(specJSON))
-        let tasks = spec.tasks.enumerated().map { index, task in
-            TaskRecord(index: index, name: task.name, group: task.group)
-        }
-        try context.store.insertRun(record, tasks: tasks)
-        try context.notifications.enqueueNotifications(NotificationRecord.waiting(for: record.id, spec: spec))
-        context.control.submit(record, spec: spec, tasks: nil, extraEnvironment: extraEnvironment)
+        try context.creator.create(record, spec: spec, extraEnvironment: extraEnvironment)
         return record
     }
 }

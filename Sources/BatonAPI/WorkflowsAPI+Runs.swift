@@ -26,10 +26,7 @@ extension WorkflowsAPI {
         }
         let run = NewRun(spec: spec, workflow: workflow.name, trigger: .manual, now: Date())
         // Keyed by the run's own id: the insert also records it as the workflow's last run.
-        _ = try context.workflows.insertKeyedRun(
-            run.record, tasks: run.tasks, key: "manual:\(run.record.id)", firedAt: nil)
-        try context.notifications.enqueueNotifications(NotificationRecord.waiting(for: run.record.id, spec: spec))
-        context.control.submit(run.record, spec: spec, tasks: nil, extraEnvironment: [:])
+        try context.creator.create(run.record, spec: spec, key: "manual:\(run.record.id)")
         let runs = RunsAPI(context: context)
         let current = try context.store.run(id: run.record.id) ?? run.record
         return RunsAPI.json(201, try runs.document(current)).withHeader("Location", "/v1/runs/\(run.record.id)")

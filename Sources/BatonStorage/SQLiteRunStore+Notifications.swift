@@ -6,14 +6,18 @@ import GRDB
 extension SQLiteRunStore: NotificationStore {
     public func enqueueNotifications(_ records: [NotificationRecord]) throws {
         guard !records.isEmpty else { return }
-        try pool.write { db in
-            let insert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO notifications (\(Self.notificationColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (run_id, idx) DO NOTHING
-                    """)
-            for record in records { try insert.execute(arguments: Self.arguments(record)) }
-        }
+        try pool.write { db in try Self.insertNotifications(records, db) }
+    }
+
+    /// Queues deliveries inside the caller's transaction.
+    static func insertNotifications(_ records: [NotificationRecord], _ db: Database) throws {
+        guard !records.isEmpty else { return }
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO notifications (\(Self.notificationColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (run_id, idx) DO NOTHING
+                """)
+        for record in records { try insert.execute(arguments: Self.arguments(record)) }
     }
 
     public func pendingNotifications() throws -> [NotificationRecord] {

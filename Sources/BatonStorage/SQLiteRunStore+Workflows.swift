@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 // Stored workflows and keyed runs (SPEC §4 "Stored workflows, cron and webhooks").
-extension SQLiteRunStore: WorkflowStore {
+extension SQLiteRunStore: WorkflowStore, RunCreationStore {
     public func upsertWorkflow(_ workflow: WorkflowRecord) throws -> Bool {
         let schedule = try workflow.schedule.map(ScheduleCoding.encode)
         return try pool.write { db in
@@ -60,14 +60,25 @@ extension SQLiteRunStore: WorkflowStore {
     public func insertKeyedRun(
         _ run: RunRecord, tasks: [TaskRecord], key: String, firedAt: Date?
     ) throws -> KeyedInsert {
-        let existing: String? = try pool.read { db in
-            try String.fetchOne(db, sql: "SELECT id FROM runs WHERE run_key = ?", arguments: [key])
+        try createRun(NewRunRows(record: run, tasks: tasks, notifications: [], key: key, firedAt: firedAt))
+    }
+
+    /// The run, its tasks, its notification queue and (when keyed) the run key and the
+    /// workflow's marks, in one transaction.
+    public func createRun(_ rows: NewRunRows) throws -> KeyedInsert {
+        let run = rows.record
+        if let key = rows.key {
+            let existing: String? = try pool.read { db in
+                try String.fetchOne(db, sql: "SELECT id FROM runs WHERE run_key = ?", arguments: [key])
+            }
+            if let existing { return .duplicate(existingRunID: existing) }
         }
-        if let existing { return .duplicate(existingRunID: existing) }
         do {
             try insertRun(
-                run, tasks: tasks,
+                run, tasks: rows.tasks,
                 alsoInTransaction: { db in
+                    try Self.insertNotifications(rows.notifications, db)
+                    guard let key = rows.key else { return }
                     try db.execute(sql: "UPDATE runs SET run_key = ? WHERE id = ?", arguments: [key, run.id])
                     if let workflow = run.workflow {
                         try db.execute(
@@ -77,13 +88,15 @@ extension SQLiteRunStore: WorkflowStore {
                                         ELSE MAX(COALESCE(last_fired_at, 0), ?) END
                                 WHERE name = ?
                                 """,
-                            arguments: [run.id, StoredDate.seconds(firedAt), StoredDate.seconds(firedAt), workflow])
+                            arguments: [
+                                run.id, StoredDate.seconds(rows.firedAt), StoredDate.seconds(rows.firedAt), workflow,
+                            ])
                     }
                 })
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT && rows.key != nil {
             // Lost a race with another insert of the same key: report the winner.
             let winner: String? = try pool.read { db in
-                try String.fetchOne(db, sql: "SELECT id FROM runs WHERE run_key = ?", arguments: [key])
+                try String.fetchOne(db, sql: "SELECT id FROM runs WHERE run_key = ?", arguments: [rows.key])
             }
             if let winner { return .duplicate(existingRunID: winner) }
             throw error

@@ -42,6 +42,11 @@ public enum EngineAction: Sendable, Equatable {
     case signal(TaskRef, StopSignal)
     /// The run ended with this status; the executor may notify and forget it.
     case runFinished(runID: String, status: RunStatus)
+
+    public var isSpawn: Bool {
+        if case .spawn = self { return true }
+        return false
+    }
 }
 
 /// Where each attempt's output goes, relative to the data directory.

@@ -14,7 +14,7 @@ import Synchronization
 /// watermark in the same transaction, so no instant is fired twice, restarts included.
 public final class CronTicker: Sendable {
     /// What the ticker reads and writes.
-    public typealias Store = RunStore & WorkflowStore & NotificationStore
+    public typealias Store = RunStore & WorkflowStore & NotificationStore & RunCreationStore
 
     private let loop: CronTickerLoop
     private let state = Mutex(Signals())

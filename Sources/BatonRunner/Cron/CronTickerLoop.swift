@@ -134,7 +134,7 @@ final class CronTickerLoop: @unchecked Sendable {
         let spec = try self.spec(of: workflow)
         let run = NewRun(spec: spec, workflow: workflow.name, trigger: .cron(scheduledAt: instant), now: Date())
         let key = CronPlanner.runKey(workflow: workflow.name, instant: instant)
-        switch try store.insertKeyedRun(run.record, tasks: run.tasks, key: key, firedAt: instant) {
+        switch try RunCreator(store: store, control: control).create(run.record, spec: spec, key: key, firedAt: instant) {
         case .duplicate(let existing):
             // Its insert moved the watermark already; this only guards against re-planning it.
             try store.markFired(name: workflow.name, at: instant)
@@ -142,13 +142,6 @@ final class CronTickerLoop: @unchecked Sendable {
             logger.info(
                 "cron: instant already fired", metadata: ["workflow": "\(workflow.name)", "run": "\(existing)"])
         case .inserted:
-            do {
-                try store.enqueueNotifications(NotificationRecord.waiting(for: run.record.id, spec: spec))
-            } catch {
-                logger.error(
-                    "cron: cannot queue notifications", metadata: ["run": "\(run.record.id)", "error": "\(error)"])
-            }
-            control.submit(run.record, spec: spec, tasks: nil, extraEnvironment: [:])
             if waiting[workflow.name] == instant { waiting[workflow.name] = nil }
             onFire(workflow.name, outcome, run.record.createdAt.timeIntervalSince(instant))
             logger.info(

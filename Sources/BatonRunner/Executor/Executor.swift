@@ -40,6 +40,9 @@ public final class Executor: RunControl {
         let loop = try ExecutorLoop(
             configuration: configuration, store: store, logger: logger, inbox: inbox,
             observers: observers, stats: stats)
+        if !ExecutorLoop.becomeSubreaper() {
+            logger.warning("cannot become a child subreaper; daemons that tasks start with setsid may outlive them")
+        }
         try loop.resumeUnfinishedRuns(now: Date(), accept: resuming)
         inbox.attach(waker: loop.reactor.waker)
         let thread = Thread { loop.run() }

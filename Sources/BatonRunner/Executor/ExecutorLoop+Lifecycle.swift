@@ -6,11 +6,16 @@ extension ExecutorLoop {
     /// SPEC §3: kill what the previous process left behind, then hand every unfinished
     /// run back to the engine, which restarts or fails its interrupted tasks.
     func resumeUnfinishedRuns(now: Date, accept: (RunRecord) -> Bool) throws {
-        for record in try store.unfinishedRuns() where accept(record) {
+        let unfinished = try store.unfinishedRuns().filter(accept)
+        // What the previous server left running of these runs, found by the marks in the
+        // processes' environment: never by a recorded pid alone, which may belong to a
+        // stranger by now (the task ended while the server was down and the id was reused).
+        let killed = ProcessScan.killProcesses(ofRuns: Set(unfinished.map(\.id)))
+        if killed > 0 { logger.info("killed processes left by the previous server", metadata: ["count": "\(killed)"]) }
+        for record in unfinished {
             let tasks = try store.tasks(runID: record.id)
             var attemptStarts: [Int: Date] = [:]
             for task in tasks where task.status == .running {
-                if let pgid = task.pgid { ChildReactor.killLeftoverGroup(pgid) }
                 if let last = try store.attempts(runID: record.id, taskIndex: task.index).last {
                     attemptStarts[task.index] = last.startedAt
                 }

@@ -29,6 +29,13 @@ final class ExecutorLoop: @unchecked Sendable {
     /// Which log each live process writes, for ``ExecutorObservers/onLog`` (only kept when
     /// someone listens).
     var logOfTag: [UInt64: (runID: String, task: String, attempt: Int)] = [:]
+    /// The attempts with a live process, by the marks in their environment, and the marks
+    /// of each live tag: orphans of any other attempt are killed (ExecutorLoop+Orphans).
+    var liveAttempts: Set<ProcessScan.Marks> = []
+    var marksOfTag: [UInt64: ProcessScan.Marks] = [:]
+    var orphansScannedAt = Date.distantPast
+    /// Whether the last scan found orphans (then the next one is due even when idle).
+    var orphansSeen = false
     var nextTag: UInt64 = 1
     /// Per-run environment additions (webhook payloads and the like).
     var extraEnvironment: [String: [String: String]] = [:]
@@ -65,16 +72,26 @@ final class ExecutorLoop: @unchecked Sendable {
                 reply.send(())
                 return
             }
-            let exits = reactor.poll(until: engine.nextWake)
+            let exits = reactor.poll(until: nextWake)
             let now = Date()
             if let onLog = observers.onLog { reportLogs(exits, to: onLog) }
             for exit in exits {
+                if let marks = marksOfTag.removeValue(forKey: exit.tag) { liveAttempts.remove(marks) }
                 guard let ref = tagToRef.removeValue(forKey: exit.tag) else { continue }
                 pidOf[ref] = nil
                 engine.processExited(ref, exitCode: exit.exitCode, signal: exit.signal, now: now)
             }
             engine.tick(now: now)
+            reapOrphansIfDue(now: now, hadExits: !exits.isEmpty)
         }
+    }
+
+    /// The engine's next timer, or sooner the next orphan scan while tasks (and so
+    /// possible orphans) exist; an idle server sleeps until a message.
+    var nextWake: Date? {
+        guard !reactor.children.isEmpty || orphansSeen else { return engine.nextWake }
+        let scan = orphansScannedAt.addingTimeInterval(Self.orphanScanInterval)
+        return engine.nextWake.map { min($0, scan) } ?? scan
     }
 
     func handleInbox(now: Date) {
@@ -108,6 +125,10 @@ final class ExecutorLoop: @unchecked Sendable {
     func settle() {
         var actions = engine.takeActions()
         while !actions.isEmpty {
+            // The store learns that attempts are starting BEFORE their processes exist: a
+            // crash between the two then restarts them as interrupted, never runs a
+            // `restartable: false` attempt a second time as if it were fresh.
+            if actions.contains(where: \.isSpawn) { flush() }
             for action in actions { perform(action) }
             actions = engine.takeActions()
         }
@@ -178,6 +199,9 @@ final class ExecutorLoop: @unchecked Sendable {
             let pid = try reactor.spawn(request)
             tagToRef[tag] = plan.ref
             pidOf[plan.ref] = pid
+            let marks = ProcessScan.Marks(runID: plan.ref.runID, task: plan.taskName, attempt: plan.attempt)
+            marksOfTag[tag] = marks
+            liveAttempts.insert(marks)
             if observers.onLog != nil {
                 logOfTag[tag] = (plan.ref.runID, plan.taskName, plan.attempt)
             }
