@@ -158,10 +158,22 @@ import Testing
         )
     }
 
-    @Test func leapDayAndMonthEndsParse() throws {
-        _ = try CronExpression.parse("0 0 29 2 *")
-        _ = try CronExpression.parse("0 0 31 1-12 *")
-        // Day-of-week widens the days: Friday the 30th of February is every Friday of February.
-        _ = try CronExpression.parse("0 0 30 2 FRI")
+    @Test func leapDayAndMonthEndsFireOnTheRightDays() throws {
+        // The 29th of February exists only in leap years: after 2026 the next is 2028.
+        #expect(
+            CronTestSupport.fires("0 0 29 2 *", after: "2026-03-01T00:00:00Z", count: 2) == [
+                "2028-02-29T00:00:00Z", "2032-02-29T00:00:00Z",
+            ])
+        // The 31st is skipped in months without one (no rollover into the 1st).
+        #expect(
+            CronTestSupport.fires("0 0 31 1-12 *", after: "2026-01-31T12:00:00Z", count: 3) == [
+                "2026-03-31T00:00:00Z", "2026-05-31T00:00:00Z", "2026-07-31T00:00:00Z",
+            ])
+        // Day-of-week widens the days: "the 30th of February or a Friday" is every Friday
+        // of February (there is no 30th).
+        #expect(
+            CronTestSupport.fires("0 0 30 2 FRI", after: "2027-01-01T00:00:00Z", count: 4) == [
+                "2027-02-05T00:00:00Z", "2027-02-12T00:00:00Z", "2027-02-19T00:00:00Z", "2027-02-26T00:00:00Z",
+            ])
     }
 }

@@ -46,7 +46,7 @@ import Testing
             tasks: many.map { task($0) } + [task("a", deps: ["a", "t1", "t1"]), task("b", deps: many + ["t3"])])
         #expect(
             SpecTest.errors(text) == [
-                "tasks[12].depends_on[0]: a task cannot depend on itself",
+                "tasks[12].depends_on[0]: cannot depend on itself",
                 #"tasks[12].depends_on[2]: duplicate dependency "t1""#,
                 #"tasks[13].depends_on[12]: duplicate dependency "t3""#,
             ])

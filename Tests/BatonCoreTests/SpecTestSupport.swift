@@ -34,8 +34,18 @@ enum SpecTest {
             Issue.record("expected errors, got \(spec)", sourceLocation: sourceLocation)
             return []
         } catch {
-            return error.errors.map(\.description)
+            return error.errors.map { withoutTaskName($0.description) }
         }
+    }
+
+    /// `path: message` without the `task "NAME": ` that the validator adds under
+    /// `tasks[i]`: the suites using ``errors(_:format:cores:maxTasks:sourceLocation:)`` hold
+    /// each rule's own text, and `SpecValidationTests.messagesNameTheTask` holds the names.
+    static func withoutTaskName(_ description: String) -> String {
+        guard let separator = description.range(of: ": task \""),
+            let end = description[separator.upperBound...].range(of: "\": ")
+        else { return description }
+        return String(description[..<separator.lowerBound]) + ": " + description[end.upperBound...]
     }
 
     /// A native JSON spec whose run-level members are `run` and whose tasks are `tasks`

@@ -221,8 +221,28 @@ import Testing
         bad.notify = [NotifySpec(url: "https://x.test", on: [.running])]
         #expect(
             SpecValidator.validate(bad).map(\.description) == [
-                "tasks[1].retries: must not be negative",
+                #"tasks[1].retries: task "b": must not be negative"#,
                 #"notify[0].on[0]: must be one of succeeded, failed, timed_out, cancelled (got "running")"#,
             ])
+    }
+
+    /// Under `tasks[i]` a message names the task too: in a spec of hundreds of tasks,
+    /// `tasks[137]` alone sends the reader counting.
+    @Test func messagesNameTheTask() {
+        let text = SpecTest.json(tasks: [
+            SpecTest.task("ok"), #"{"name":"solo","command":"true","depends_on":["solo"],"retries":-1}"#,
+            #"{"name":"","command":"true"}"#,
+        ])
+        let errors: [String]
+        do {
+            _ = try SpecParser.parse(Data(text.utf8), format: .json)
+            errors = []
+        } catch {
+            errors = error.errors.map(\.description)
+        }
+        #expect(errors.contains(#"tasks[1].depends_on[0]: task "solo": cannot depend on itself"#), "\(errors)")
+        #expect(errors.contains(#"tasks[1].retries: task "solo": must not be negative"#), "\(errors)")
+        // A problem with the name itself, or a task without a usable name, is not prefixed.
+        #expect(errors.contains { $0.hasPrefix("tasks[2].name: ") && !$0.contains("task \"") }, "\(errors)")
     }
 }

@@ -21,7 +21,7 @@ import Testing
             Issue.record("expected errors, got \(definition)", sourceLocation: sourceLocation)
             return []
         } catch {
-            return error.errors.map(\.description)
+            return error.errors.map { SpecTest.withoutTaskName($0.description) }
         }
     }
 

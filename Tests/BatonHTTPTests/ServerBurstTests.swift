@@ -11,8 +11,12 @@ extension ServerTests {
     @Suite struct Bursts {
         @Test(arguments: [127, 128, 129, 256])
         func burstOfReadyConnectionsIsAnsweredPromptly(burst: Int) throws {
+            let slowStarted = DispatchSemaphore(value: 0)
             let handler: @Sendable (HTTPRequest) -> HTTPResponse = { request in
-                if request.path == "/slow" { usleep(300_000) }
+                if request.path == "/slow" {
+                    slowStarted.signal()
+                    usleep(300_000)  // holds the only worker, not synchronisation
+                }
                 return .text(200, request.path)
             }
             try withServer(HTTPServerConfiguration(threads: 1), handler: handler) { server, port in
@@ -23,7 +27,7 @@ extension ServerTests {
                 while server.connectionCount < burst + 1 && ContinuousClock.now < deadline { usleep(5_000) }
                 // Occupy the only worker thread, and let the burst pile up meanwhile.
                 try blocker.sendRequest("GET", "/slow")
-                usleep(50_000)
+                #expect(slowStarted.wait(timeout: .now() + 10) == .success, "the worker is busy")
                 for (index, connection) in connections.enumerated() {
                     try connection.sendRequest("GET", "/r\(index)")
                 }

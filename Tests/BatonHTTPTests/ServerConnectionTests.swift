@@ -108,8 +108,10 @@ extension ServerTests {
         }
 
         @Test func stopWithGracePeriodLetsAnInFlightRequestFinish() throws {
+            let inHandler = DispatchSemaphore(value: 0)
             let handler: @Sendable (HTTPRequest) -> HTTPResponse = { _ in
-                usleep(300_000)
+                inHandler.signal()
+                usleep(300_000)  // a slow handler, not synchronisation
                 return .text(200, "slow")
             }
             let server = HTTPServer(
@@ -118,7 +120,7 @@ extension ServerTests {
             defer { server.stop() }
             let connection = try RawHTTPConnection(port: port)
             try connection.sendRequest("GET", "/slow", headers: [("Connection", "close")])
-            usleep(50_000)  // the handler is now sleeping
+            #expect(inHandler.wait(timeout: .now() + 10) == .success, "the request reached the handler")
             server.stop(gracePeriod: .seconds(5))
             #expect(try connection.readResponse().text == "slow")
         }

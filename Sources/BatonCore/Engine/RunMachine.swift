@@ -232,9 +232,13 @@ public struct RunMachine: Sendable {
     }
 
     /// The executor started the process of a task: remember its group for resume.
+    ///
+    /// Not a change of its own for the store: the attempt was committed as running before
+    /// the spawn (ExecutorLoop.settle), and a restart finds leftovers by the marks in their
+    /// environment, not by this id (which may be a stranger's by then). The id goes out
+    /// with the task's next change.
     public mutating func processStarted(task index: Int, pid: Int32) {
         tasks[index].pgid = pid
-        markDirty(index)
     }
 
     /// A process of the task ended (already reaped).

@@ -75,7 +75,7 @@ extension SpecChecker {
                     continue
                 }
                 if target == index {
-                    fail(path(), "a task cannot depend on itself")
+                    fail(path(), "cannot depend on itself")
                     continue
                 }
                 let (own, other) = (taskGroup[index], taskGroup[target])

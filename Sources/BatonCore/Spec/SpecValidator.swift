@@ -55,8 +55,26 @@ final class SpecChecker {
         self.spec = decoded.spec
     }
 
+    /// Records a problem. Under `tasks[i]` the message also names the task (`task "a":
+    /// …`), so a reader of a long spec need not count to find it — except for problems
+    /// of the name itself.
     func fail(_ path: SpecPath, _ message: String) {
-        errors.append(SpecError(path: path.description, message: message))
+        let text = path.description
+        errors.append(SpecError(path: text, message: taskName(at: text).map { "task \($0): " + message } ?? message))
+    }
+
+    /// The quoted name of the task `path` is under, nil when it is not, or when the path
+    /// is the name itself (whose problem the message states).
+    private func taskName(at path: String) -> String? {
+        let prefix = keys.tasks + "["
+        guard path.hasPrefix(prefix), let close = path.firstIndex(of: "]"),
+            let index = Int(path[path.index(path.startIndex, offsetBy: prefix.count)..<close]),
+            spec.tasks.indices.contains(index)
+        else { return nil }
+        let rest = path[path.index(after: close)...]
+        let name = spec.tasks[index].name
+        guard !name.isEmpty, rest != "." + keys.taskName, Self.labelProblem(name) == nil else { return nil }
+        return SpecValue.jsonQuoted(name)
     }
 
     func taskPath(_ index: Int) -> SpecPath { SpecPath.root.key(keys.tasks).index(index) }

@@ -1,0 +1,868 @@
+#!/usr/bin/env python3
+"""Baton live-events benchmark: scheduling with 500 open event streams, the delivery
+latency of their events, and the cost of a /metrics scrape with 10,000 finished runs.
+
+Driven by bench/events.sh (which builds the release binary first); see bench/README.md.
+Everything runs on 127.0.0.1, each phase on a fresh `baton serve --workers 64
+--max-event-streams 1000` and data dir:
+
+  streams  A: runs of one `["true"]` task POSTed on a fixed schedule of --rate runs/s
+           (default 1,000) for --seconds (default 10) by --submitters processes (one
+           keep-alive http.client connection each, run i is due at t0 + i/rate);
+           throughput = runs accepted / (first POST -> the /metrics poll, every 50 ms,
+           whose baton_runs_total shows them all ended).
+           B: the same on a fresh server with --streams (default 500) `GET /v1/events`
+           streams open (HTTP/1.1, chunked), read continuously by ONE selector-based
+           process, plus --stalled (default 1) stream with a 4 KB SO_RCVBUF that is never
+           read during the phase. Delivery latency of every `run.created` on every read
+           stream = its arrival (after recv) - the client-side time just before that run's
+           POST (CLOCK_MONOTONIC, shared by the processes): p50/p99/max.
+           Targets: throughput B / A >= 0.9; delivery p99 < 100 ms; and every read stream
+           stayed open and got every run.created (else the latency misses events).
+  metrics  --runs (default 10,000) one-task runs POSTed as fast as the submitters go and
+           waited for; then --scrapes (default 200) `GET /metrics` over one keep-alive
+           connection, alternating with as many `GET /healthz` (the floor of a request)
+           on the same connection. Target: /metrics p99 < 5 ms.
+"""
+
+import argparse
+import ctypes
+import datetime as dt
+import http.client
+import json
+import math
+import multiprocessing
+import multiprocessing.connection
+import os
+import platform
+import re
+import resource
+import selectors
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+import traceback
+from array import array
+
+from bench_common import git_revision, print_checks, write_results
+from bench_server import BENCH_DIR, HOST, REPO, BatonServer, BenchError, CPUWindow, Perf, proc_rss_mb
+
+PARTS = ("streams", "metrics")
+RATIO_TARGET = 0.9
+DELIVERY_P99_TARGET_MS = 100.0
+SCRAPE_P99_TARGET_MS = 5.0
+STALLED_RCVBUF = 4096
+POLL_INTERVAL = 0.05
+SPEC = {"name": "events-bench", "tasks": [{"name": "a", "command": ["true"]}]}
+CREATED_PREFIX = b"event: run.created\ndata: "
+RUNS_TOTAL = re.compile(r'^baton_runs_total\{status="([^"]+)",trigger="[^"]+"\} (\S+)$', re.M)
+MP = multiprocessing.get_context("fork")
+CHILDREN = []  # every process we start, stopped by stop_children()
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def percentile(sorted_values, p):
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return None
+    k = max(0, math.ceil(p / 100.0 * len(sorted_values)) - 1)
+    return sorted_values[k]
+
+
+def distribution_ms(values_s, presorted=False):
+    v = values_s if presorted else sorted(values_s)
+    if not v:
+        return None
+    return {"count": len(v), "min": 1000 * v[0], "p50": 1000 * percentile(v, 50), "p90": 1000 * percentile(v, 90),
+            "p99": 1000 * percentile(v, 99), "p999": 1000 * percentile(v, 99.9), "max": 1000 * v[-1],
+            "mean": 1000 * sum(v) / len(v)}
+
+
+def fmt_ms(d, keys=("p50", "p99", "max")):
+    return " / ".join(f"{d[k]:.1f}" if d[k] >= 10 else f"{d[k]:.2f}" for k in keys) if d else "-"
+
+
+# --------------------------------------------------------------------------- child processes
+
+def child_setup():
+    """In a forked child: die with the parent (PR_SET_PDEATHSIG), leave Ctrl-C and SIGTERM
+    handling to the parent, which stops us."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:
+        os._exit(1)
+
+
+def start_child(target, *args):
+    parent, child = MP.Pipe()
+    p = MP.Process(target=target, args=args + (child,), daemon=True)
+    p.start()
+    child.close()
+    CHILDREN.append(p)
+    return p, parent
+
+
+def stop_children(procs=None):
+    """Stops (SIGTERM, then SIGKILL after 5 s) and reaps `procs`, default every child."""
+    procs = list(CHILDREN if procs is None else procs)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    for p in procs:
+        p.join(5)
+        if p.is_alive():
+            p.kill()
+            p.join()
+        CHILDREN.remove(p)
+
+
+def submitter(port, index, count, total, rate, t0, body, conn):
+    """POSTs runs index, index + count, ... < total; run i is due at t0 + i / rate (rate 0:
+    back to back). Sends back [(t_send, latency_s, run id or None, status)] and an error."""
+    child_setup()
+    sent, error = [], None
+    c = http.client.HTTPConnection(HOST, port, timeout=60)
+    headers = {"Content-Type": "application/json"}
+    try:
+        for i in range(index, total, count):
+            if rate > 0:
+                delay = t0 + i / rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            t = time.monotonic()
+            try:
+                c.request("POST", "/v1/runs", body=body, headers=headers)
+                resp = c.getresponse()
+                data = resp.read()
+            except (http.client.HTTPException, OSError) as e:
+                c.close()
+                sent.append((t, time.monotonic() - t, None, repr(e)))
+                continue
+            t1 = time.monotonic()
+            rid = json.loads(data)["id"] if resp.status == 201 else None
+            sent.append((t, t1 - t, rid, resp.status))
+    except Exception as e:  # noqa: BLE001 -- reported to the parent
+        error = repr(e)
+    finally:
+        c.close()
+    conn.send({"sent": sent, "error": error})
+    conn.close()
+
+
+class SSEStream:
+    """One `GET /v1/events` connection read by the reader: response head, chunked transfer
+    coding, SSE frames (cut at the last blank line read). Only the run ids of `run.created`
+    are extracted; other events are counted."""
+
+    def __init__(self, index, sock, measured=True):
+        self.index = index
+        self.sock = sock
+        self.measured = measured
+        self.head = b""
+        self.headers_done = False
+        self.status = None
+        self.chunked = False
+        self.raw = b""
+        self.remaining = 0
+        self.crlf = False
+        self.pending = b""
+        self.bytes = 0
+        self.events = 0
+        self.created = 0
+        self.hello = False
+        self.resets = 0
+        self.ended = None
+        self.ended_at = None
+        self.error_body = None
+
+    def feed(self, data, t, arrivals):
+        self.bytes += len(data)
+        if not self.headers_done:
+            self.head += data
+            i = self.head.find(b"\r\n\r\n")
+            if i < 0:
+                return
+            head, data = self.head[:i], self.head[i + 4:]
+            self.head = b""
+            self.headers_done = True
+            lines = head.split(b"\r\n")
+            self.status = int(lines[0].split()[1])
+            hdrs = {k.strip().lower(): v.strip() for k, _, v in (line.partition(b":") for line in lines[1:])}
+            self.chunked = b"chunked" in hdrs.get(b"transfer-encoding", b"").lower()
+            if self.status != 200:
+                self.ended, self.ended_at, self.error_body = f"HTTP {self.status}", t, data[:300]
+                return
+        body = self.dechunk(data, t) if self.chunked else data
+        text = self.pending + body if self.pending else body
+        cut = text.rfind(b"\n\n")
+        if cut < 0:
+            self.pending = text
+            return
+        self.pending = text[cut + 2:]
+        self.events += text.count(b"event: ", 0, cut)
+        if not self.hello and b"event: hello" in text:
+            self.hello = True
+        if b"event: reset" in text:
+            self.resets += text.count(b"event: reset", 0, cut)
+        # The run id of each run.created: the first `"id":"` of its data line (a RunSummary:
+        # no key before `id` holds an object with an `id`). bytes.find beats a regex 3x here.
+        find, pos, created = text.find, 0, 0
+        while True:
+            i = find(CREATED_PREFIX, pos, cut)
+            if i < 0:
+                break
+            j = find(b'"id":"', i + 25, cut) + 6
+            pos = find(b'"', j, cut)
+            if j < 6 or pos < 0:
+                break
+            created += 1
+            if self.measured:
+                rid = text[j:pos]
+                a = arrivals.get(rid)
+                if a is None:
+                    arrivals[rid] = a = array("d")
+                a.append(t)
+        self.created += created
+
+    def dechunk(self, data, t):
+        if self.ended:
+            return b""
+        raw = self.raw + data if self.raw else data
+        out, pos, n = [], 0, len(raw)
+        while pos < n:
+            if self.remaining:
+                take = min(self.remaining, n - pos)
+                out.append(raw[pos:pos + take])
+                pos += take
+                self.remaining -= take
+                if self.remaining:
+                    break
+                self.crlf = True
+            if self.crlf:
+                if n - pos < 2:
+                    break
+                pos += 2
+                self.crlf = False
+            nl = raw.find(b"\r\n", pos)
+            if nl < 0:
+                break
+            size = int(raw[pos:nl].split(b";")[0], 16)
+            pos = nl + 2
+            if size == 0:  # the last chunk: the server ended the stream
+                self.ended, self.ended_at = "ended by the server", t
+                pos = n
+                break
+            self.remaining = size
+        self.raw = raw[pos:] if pos < n else b""
+        return out[0] if len(out) == 1 else b"".join(out)
+
+    def summary(self):
+        return {"index": self.index, "status": self.status, "bytes": self.bytes, "events": self.events,
+                "run_created": self.created, "resets": self.resets, "ended": self.ended,
+                "error_body": self.error_body.decode("utf-8", "replace") if self.error_body else None}
+
+
+def reader(port, n_streams, n_stalled, conn):
+    """Opens the streams, says "ready" once each has its `hello`, reads them all until told
+    to stop (recording the arrival time of every run.created per run id), then reads the
+    stalled ones and answers with the latencies (given the submit times)."""
+    child_setup()
+    request = (f"GET /v1/events HTTP/1.1\r\nHost: {HOST}:{port}\r\nAccept: text/event-stream\r\n"
+               f"Cache-Control: no-cache\r\n\r\n").encode()
+    sel = selectors.DefaultSelector()
+    sel.register(conn.fileno(), selectors.EVENT_READ, None)
+    streams, stalled, arrivals = [], [], {}
+    buf = 256 * 1024
+
+    control = []  # the parent's message, once it came
+
+    def read_ready(timeout):
+        """One select(): reads once from each ready stream; returns the bytes read."""
+        n = 0
+        for key, _ in sel.select(timeout):
+            st = key.data
+            if st is None:
+                control.append(conn.recv())  # EOFError when the parent is gone
+                sel.unregister(conn.fileno())
+                continue
+            try:
+                data = st.sock.recv(buf)
+            except BlockingIOError:
+                continue
+            except OSError as e:
+                data, st.ended = b"", f"error {e}"
+            t = time.monotonic()
+            if not data:
+                if st.ended is None:
+                    st.ended, st.ended_at = "closed by the server (EOF)", t
+                sel.unregister(st.sock)
+                continue
+            n += len(data)
+            st.feed(data, t, arrivals)
+            if st.ended is not None:
+                sel.unregister(st.sock)
+        return n
+
+    try:
+        for i in range(n_stalled):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, STALLED_RCVBUF)
+            s.connect((HOST, port))
+            s.sendall(request)
+            stalled.append(SSEStream(-1 - i, s, measured=False))
+        for i in range(n_streams):
+            s = socket.create_connection((HOST, port), timeout=10)
+            s.sendall(request)
+            s.setblocking(False)
+            st = SSEStream(i, s)
+            streams.append(st)
+            sel.register(s, selectors.EVENT_READ, st)
+        deadline = time.monotonic() + 60
+        while not all(st.hello or st.ended for st in streams) and time.monotonic() < deadline and not control:
+            read_ready(0.5)
+        bad = [st.summary() for st in streams if not st.hello]
+        conn.send(("ready", {"open": sum(1 for st in streams if st.hello and not st.ended), "bad": bad[:5],
+                             "bad_count": len(bad),
+                             "stalled_rcvbuf": [st.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+                                                for st in stalled]}))
+        ru0, w0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+        while not control:
+            read_ready(1.0)
+        # Read until every stream has been quiet for 1 s (at most 30 s): what is still on its way.
+        t_stop = time.monotonic()
+        while time.monotonic() - t_stop < 30:
+            if read_ready(1.0) == 0:
+                break
+        ru1, w1 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
+        drain_s = w1 - t_stop
+        # The stalled streams: now read what they got (at most 5 s, or until the server ends them).
+        for st in stalled:
+            st.sock.setblocking(False)
+            sel.register(st.sock, selectors.EVENT_READ, st)
+        t_st = time.monotonic()
+        while stalled and time.monotonic() - t_st < 5 and not all(st.ended for st in stalled):
+            read_ready(0.2)
+
+        stop = control[0]
+        _, info = stop
+        submit, t0 = info["submit"], info["t0"]
+        lat, by_second, unknown = [], {}, 0
+        per_run = []
+        for rid, arr in arrivals.items():
+            ts = submit.get(rid.decode())
+            if ts is None:
+                unknown += len(arr)
+                continue
+            values = [a - ts for a in arr]
+            lat.extend(values)
+            by_second.setdefault(int(ts - t0), []).extend(values)
+            per_run.append(max(values))
+        lat.sort()
+        expected = len(submit) * len(streams)
+        trend = {}
+        for sec in sorted(by_second):
+            v = sorted(by_second[sec])
+            trend[str(sec)] = {"count": len(v), "p50_ms": 1000 * percentile(v, 50), "p99_ms": 1000 * percentile(v, 99),
+                               "max_ms": 1000 * v[-1]}
+        cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+        closed = [st.summary() | {"ended_after_s": st.ended_at - t0 if st.ended_at else None}
+                  for st in streams if st.ended]
+        result = {
+            "streams": len(streams),
+            "latency_ms": distribution_ms(lat, presorted=True),
+            "latency_by_submit_second": trend,
+            "slowest_stream_per_run_ms": distribution_ms(per_run),
+            "deliveries_expected": expected,
+            "deliveries_matched": len(lat),
+            "deliveries_missing": expected - len(lat),
+            "run_created_unknown_id": unknown,
+            "runs_seen": len(arrivals),
+            "streams_closed_by_server": len(closed),
+            "closed_examples": closed[:5],
+            "resets": sum(st.resets for st in streams),
+            "bytes_total": sum(st.bytes for st in streams),
+            "events_total": sum(st.events for st in streams),
+            "events_per_stream_min": min((st.events for st in streams), default=0),
+            "events_per_stream_max": max((st.events for st in streams), default=0),
+            "reader_cpu_s": cpu,
+            "reader_wall_s": w1 - w0,
+            "reader_cpu_percent": 100.0 * cpu / (w1 - w0) if w1 > w0 else None,
+            "reader_drain_s_after_stop": drain_s,
+            "stalled": [st.summary() | {"ended_after_s": st.ended_at - t0 if st.ended_at else None,
+                                        "rcvbuf": st.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)}
+                        for st in stalled],
+        }
+        conn.send(("result", result))
+    except (EOFError, BrokenPipeError):
+        pass
+    except Exception:  # noqa: BLE001 -- reported to the parent
+        try:
+            conn.send(("error", traceback.format_exc()))
+        except OSError:
+            pass
+    finally:
+        for st in streams + stalled:
+            st.sock.close()
+        conn.close()
+
+
+# --------------------------------------------------------------------------- server side
+
+class Metrics:
+    """/metrics read through the shared keep-alive client."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def text(self):
+        status, _, body = self.client.request("GET", "/metrics")
+        if status != 200:
+            raise BenchError(f"GET /metrics: HTTP {status}: {body[:300]!r}")
+        return body.decode()
+
+    @staticmethod
+    def runs_ended(text):
+        """{final status: count} of baton_runs_total (all triggers)."""
+        out = {}
+        for status, v in RUNS_TOTAL.findall(text):
+            out[status] = out.get(status, 0) + int(float(v))
+        return out
+
+    @staticmethod
+    def value(text, name, labels=None):
+        pattern = re.escape(name) + (r"\{" + re.escape(labels) + r"\}" if labels else r"") + r" (\S+)$"
+        m = re.search("^" + pattern, text, re.M)
+        return float(m.group(1)) if m else None
+
+
+def ended_total(metrics):
+    return sum(Metrics.runs_ended(metrics.text()).values())
+
+
+def wait_all_ended(metrics, target, timeout):
+    deadline = time.monotonic() + timeout
+    while True:
+        n = ended_total(metrics)
+        if n >= target:
+            return n
+        if time.monotonic() > deadline:
+            raise BenchError(f"only {n} of {target} runs ended after {timeout:.0f} s")
+        time.sleep(POLL_INTERVAL)
+
+
+def start_server(args, wd, name):
+    return BatonServer(args.baton, wd, args.workers, name=name,
+                       extra_args=["--max-event-streams", str(args.max_event_streams)]).start()
+
+
+def submit_load(args, server, total, rate, metrics, base, drain_timeout, perf_path=None):
+    """Runs the submitters (run i due at t0 + i / rate; rate 0: as fast as they go), polls
+    /metrics every POLL_INTERVAL until every accepted run has ended. Returns the figures."""
+    body = json.dumps(SPEC, separators=(",", ":")).encode()
+    t0 = time.monotonic() + 0.3
+    perf = Perf(perf_path).start(server.pid)
+    window = CPUWindow(server.pid).start()
+    pipes, procs = {}, []
+    for k in range(args.submitters):
+        proc, conn = start_child(submitter, server.port, k, args.submitters, total, rate, t0, body)
+        pipes[conn] = k
+        procs.append(proc)
+    sent, errors, timeline = [], [], []
+    t_end, drained, ended = None, False, 0
+    # The submitters must be done by the end of the schedule plus --drain-timeout; the runs
+    # must have ended --drain-timeout after the last submitter was done.
+    submit_deadline = t0 + (total / rate if rate > 0 else 0) + drain_timeout
+    drain_deadline = None
+    while True:
+        for conn in multiprocessing.connection.wait(list(pipes), timeout=0):
+            try:
+                msg = conn.recv()
+            except EOFError:
+                msg = {"sent": [], "error": f"submitter {pipes[conn]} died"}
+            sent.extend(msg["sent"])
+            if msg["error"]:
+                errors.append(msg["error"])
+            del pipes[conn]
+            conn.close()
+        ended = ended_total(metrics) - base
+        now = time.monotonic()
+        timeline.append((round(now - t0, 3), ended))
+        accepted = sum(1 for s in sent if s[2])
+        if not pipes and ended >= accepted:
+            t_end, drained = now, True
+            break
+        if pipes and now > submit_deadline:
+            raise BenchError(f"the submitters were not done {drain_timeout:.0f} s after their schedule ended"
+                             f" ({len(sent)} POSTs answered)")
+        if not pipes:
+            drain_deadline = drain_deadline or now + drain_timeout
+            if now > drain_deadline:
+                break
+        time.sleep(POLL_INTERVAL)
+    cpu = window.stop()
+    perf.stop()
+    stop_children(procs)
+    if errors:
+        raise BenchError("submitter failed: " + "; ".join(errors[:3]))
+    ok = [s for s in sent if s[2]]
+    if not ok:
+        raise BenchError("no run was accepted")
+    statuses = {}
+    for s in sent:
+        if not s[2]:
+            statuses[str(s[3])] = statuses.get(str(s[3]), 0) + 1
+    t_first = min(s[0] for s in ok)
+    t_last = max(s[0] for s in ok)
+    post = distribution_ms([s[1] for s in ok])
+    late = sorted(s[0] - (t0 + i / rate) for i, s in enumerate(sorted(sent))) if rate > 0 else None
+    r = {
+        "runs_planned": total, "rate_target_per_s": rate or None, "submitters": args.submitters,
+        "runs_accepted": len(ok), "other_results": statuses,
+        "submit_window_s": t_last - t_first,
+        "submitted_per_s": (len(ok) - 1) / (t_last - t_first) if t_last > t_first else None,
+        "post_latency_ms": post,
+        "send_behind_schedule_ms": distribution_ms(late) if late else None,
+        "drained": drained,
+        "runs_ended": ended,
+        "first_post_to_all_ended_s": t_end - t_first if drained else None,
+        "drain_s_after_last_post": t_end - t_last if drained else None,
+        "completed_per_s": len(ok) / (t_end - t_first) if drained else None,
+        "ended_timeline": timeline[::max(1, len(timeline) // 400)],
+        "server_cpu_s": cpu["cpu_s"], "children_cpu_s": cpu["children_cpu_s"],
+        "server_threads_cpu_s": cpu["threads_cpu_s"], "server_rss_mb_at_end": proc_rss_mb(server.pid),
+    }
+    r["submit_times"] = {s[2]: s[0] for s in ok}
+    r["t0"] = t0
+    return r
+
+
+def perf_path(args, name):
+    return os.path.join(args.perf, f"events-{name}.perf.data") if args.perf else None
+
+
+def phase(args, workroot, label, n_streams):
+    wd = os.path.join(workroot, label)
+    os.makedirs(wd)
+    server = start_server(args, wd, "baton")
+    try:
+        c = server.client()
+        metrics = Metrics(c)
+        # Warm-up (not measured): 20 runs through to the end.
+        for _ in range(20):
+            c.json("POST", "/v1/runs", SPEC, expect=(201,))
+        base = wait_all_ended(metrics, 20, 60)
+        reader_conn, ready = None, None
+        if n_streams:
+            _, reader_conn = start_child(reader, server.port, n_streams, args.stalled)
+            if not reader_conn.poll(90):
+                raise BenchError("the stream reader did not get ready within 90 s")
+            kind, ready = reader_conn.recv()
+            if kind != "ready":
+                raise BenchError(f"the stream reader failed: {ready}")
+            if ready["bad_count"]:
+                raise BenchError(f"{ready['bad_count']} of {n_streams} streams did not open: {ready['bad'][:2]}")
+            open_gauge = Metrics.value(metrics.text(), "baton_event_streams")
+            if open_gauge != n_streams + args.stalled:
+                raise BenchError(f"baton_event_streams is {open_gauge}, not {n_streams + args.stalled}")
+            log(f"  {label}: {n_streams} streams open and read, {args.stalled} stalled"
+                f" (SO_RCVBUF {ready['stalled_rcvbuf']}); baton_event_streams {open_gauge:.0f}")
+        total = int(round(args.rate * args.seconds))
+        r = submit_load(args, server, total, args.rate, metrics, base, args.drain_timeout, perf_path(args, label))
+        submit_times, t0 = r.pop("submit_times"), r.pop("t0")
+        if n_streams:
+            reader_conn.send(("stop", {"submit": submit_times, "t0": t0}))
+            if not reader_conn.poll(300):
+                raise BenchError("the stream reader gave no result within 300 s")
+            kind, r["events"] = reader_conn.recv()
+            if kind != "result":
+                raise BenchError(f"the stream reader failed: {r['events']}")
+        text = metrics.text()
+        r["server_metrics_at_end"] = {
+            "runs_ended": Metrics.runs_ended(text),
+            "event_streams": Metrics.value(text, "baton_event_streams"),
+            "events_sent_total": Metrics.value(text, "baton_events_sent_total"),
+            "stream_closes": {reason: Metrics.value(text, "baton_event_stream_closes_total", f'reason="{reason}"')
+                              for reason in ("client", "overflow", "shutdown", "limit")},
+        }
+        r["streams"] = n_streams
+        r["loadavg_1m"] = os.getloadavg()[0]
+        tput = f"{r['completed_per_s']:.0f} runs/s completed" if r["drained"] else \
+            f"NOT drained: {r['runs_ended']} of {r['runs_accepted']} ended"
+        log(f"  {label}: {r['runs_accepted']} runs accepted in {r['submit_window_s']:.2f} s"
+            f" ({r['submitted_per_s'] or 0:.0f}/s, POST p50 {r['post_latency_ms']['p50']:.1f} ms"
+            f" p99 {r['post_latency_ms']['p99']:.1f} ms); {tput}"
+            + (f", last ended {r['drain_s_after_last_post']:.2f} s after the last POST" if r["drained"] else "")
+            + f"; server CPU {r['server_cpu_s']:.1f} s + tasks {r['children_cpu_s']:.1f} s  (load {r['loadavg_1m']:.1f})")
+        if n_streams:
+            e = r["events"]
+            log(f"  {label}: run.created delivery p50/p99/max {fmt_ms(e['latency_ms'])} ms over"
+                f" {e['deliveries_matched']} deliveries ({e['deliveries_missing']} missing),"
+                f" {e['streams_closed_by_server']} streams closed by the server, {e['bytes_total'] / 1e6:.0f} MB read,"
+                f" reader CPU {e['reader_cpu_percent'] or 0:.0f} % of a core")
+            for s in e["stalled"]:
+                log(f"  {label}: stalled stream: {s['bytes']} bytes when read after the phase, {s['events']} events,"
+                    f" ended: {s['ended'] or 'no'}")
+        return r
+    finally:
+        stop_children()
+        server.stop()
+
+
+def part_streams(args, workroot):
+    out = {}
+    out["A"] = phase(args, workroot, "A-no-streams", 0)
+    out["B"] = phase(args, workroot, "B-streams", args.streams)
+    a, b = out["A"].get("completed_per_s"), out["B"].get("completed_per_s")
+    out["throughput_ratio"] = b / a if a and b else None
+    return out
+
+
+def part_metrics(args, workroot):
+    wd = os.path.join(workroot, "metrics")
+    os.makedirs(wd)
+    server = start_server(args, wd, "baton")
+    try:
+        c = server.client()
+        metrics = Metrics(c)
+        r = submit_load(args, server, args.runs, 0, metrics, 0, args.drain_timeout)
+        r.pop("submit_times")
+        r.pop("t0")
+        if not r["drained"]:
+            raise BenchError(f"only {r['runs_ended']} of {r['runs_accepted']} runs ended in {args.drain_timeout:.0f} s")
+        # The store really holds them (GET /v1/runs, pages of 1000).
+        stored, cursor = {}, None
+        while True:
+            page = c.json("GET", "/v1/runs?limit=1000" + (f"&cursor={cursor}" if cursor else ""))
+            for run in page["runs"]:
+                stored[run["status"]] = stored.get(run["status"], 0) + 1
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+        log(f"  metrics: {r['runs_accepted']} runs submitted in {r['submit_window_s']:.1f} s, all ended"
+            f" {r['first_post_to_all_ended_s']:.1f} s after the first POST; store: {stored}")
+        c.close()
+        conn = http.client.HTTPConnection(HOST, server.port, timeout=30)
+        times = {"/metrics": [], "/healthz": []}
+        sizes, sockets = {}, set()
+        for i in range(10 + args.scrapes):
+            for path in ("/metrics", "/healthz"):
+                t = time.perf_counter()
+                conn.request("GET", path)
+                resp = conn.getresponse()
+                data = resp.read()
+                dt_s = time.perf_counter() - t
+                if resp.status != 200:
+                    raise BenchError(f"GET {path}: HTTP {resp.status}: {data[:300]!r}")
+                sockets.add(id(conn.sock))
+                sizes[path] = len(data)
+                if i >= 10:  # the first 10 of each are a warm-up
+                    times[path].append(dt_s)
+        conn.close()
+        r2 = {"runs_in_store": stored, "scrapes": args.scrapes, "connections_used": len(sockets),
+              "metrics_bytes": sizes["/metrics"], "healthz_bytes": sizes["/healthz"],
+              "metrics_ms": distribution_ms(times["/metrics"]), "healthz_ms": distribution_ms(times["/healthz"]),
+              "submit": r}
+        m, h = r2["metrics_ms"], r2["healthz_ms"]
+        log(f"  metrics: GET /metrics ({sizes['/metrics']} bytes) p50/p99/max {fmt_ms(m)} ms;"
+            f" GET /healthz p50/p99/max {fmt_ms(h)} ms; {args.scrapes} each over {len(sockets)} connection(s)"
+            f"  (load {os.getloadavg()[0]:.1f})")
+        return r2
+    finally:
+        stop_children()
+        server.stop()
+
+
+# --------------------------------------------------------------------------- main
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--baton", default=os.path.join(REPO, ".build", "release", "baton"))
+    ap.add_argument("--parts", default=",".join(PARTS), help="comma-separated subset of streams,metrics")
+    ap.add_argument("--workers", type=int, default=64, help="baton serve --workers (default 64)")
+    ap.add_argument("--max-event-streams", type=int, default=1000, help="baton serve --max-event-streams (default 1000)")
+    ap.add_argument("--rate", type=float, default=1000, help="runs submitted per second in phases A and B (default 1000)")
+    ap.add_argument("--seconds", type=float, default=10, help="seconds of submitting in phases A and B (default 10)")
+    ap.add_argument("--streams", type=int, default=500, help="event streams read in phase B (default 500)")
+    ap.add_argument("--stalled", type=int, default=1, help="extra streams never read during phase B (default 1)")
+    ap.add_argument("--submitters", type=int, default=4,
+                    help="client processes POSTing runs, one keep-alive connection each (default 4)")
+    ap.add_argument("--runs", type=int, default=10000, help="finished runs in the store for the /metrics part (default 10000)")
+    ap.add_argument("--scrapes", type=int, default=200, help="timed GET /metrics (and GET /healthz) (default 200)")
+    ap.add_argument("--drain-timeout", type=float, default=120,
+                    help="seconds to wait, after the last POST, for the runs to end (default 120)")
+    ap.add_argument("--tmp", default=None, help="where the work dir is made (default: $TMPDIR or /tmp)")
+    ap.add_argument("--output", default=None, help="results JSON (default bench/results/events-<UTC time>.json)")
+    ap.add_argument("--keep", action="store_true", help="keep the work dir (server logs and data dirs)")
+    ap.add_argument("--strict", action="store_true", help="exit 3 when a target is not met (default: exit 0)")
+    ap.add_argument("--perf", metavar="DIR", default=None,
+                    help="record the server with `perf record -g` over the submit windows of phases A and B, into"
+                         " DIR/events-<phase>.perf.data")
+    args = ap.parse_args()
+
+    parts = [p for p in args.parts.split(",") if p]
+    for p in parts:
+        if p not in PARTS:
+            ap.error(f"unknown part {p!r} (choose from {', '.join(PARTS)})")
+    if args.rate <= 0 or args.seconds <= 0 or args.submitters < 1 or args.streams < 1 or args.stalled < 0:
+        ap.error("--rate, --seconds, --submitters and --streams must be positive, --stalled not negative")
+    if args.streams + args.stalled > args.max_event_streams:
+        ap.error(f"--streams + --stalled ({args.streams + args.stalled}) is above --max-event-streams")
+    if not os.access(args.baton, os.X_OK):
+        print(f"events_bench: no baton binary at {args.baton} (run bench/events.sh, which builds it)", file=sys.stderr)
+        return 2
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = args.streams + args.stalled + 64
+    if nofile[0] < need:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(need, nofile[1]) if nofile[1] >= 0 else need, nofile[1]))
+        except (ValueError, OSError):
+            pass
+        if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < need:
+            print(f"events_bench: the open-file limit ({nofile[0]}) is below the {need} sockets needed (ulimit -n)",
+                  file=sys.stderr)
+            return 2
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
+
+    workroot = tempfile.mkdtemp(prefix="baton-events-bench-", dir=args.tmp)
+    load0 = os.getloadavg()[0]
+    log(f"# work dir {workroot}, workers {args.workers}, {args.rate:.0f} runs/s for {args.seconds:.0f} s from"
+        f" {args.submitters} submitters, {args.streams} streams (+{args.stalled} stalled), load average {load0:.1f}"
+        f" on {os.cpu_count()} CPUs")
+    results, failures, part_loads = {}, [], {}
+    interrupted = False
+    try:
+        for part in parts:
+            try:
+                results[part] = part_streams(args, workroot) if part == "streams" else part_metrics(args, workroot)
+            except (BenchError, OSError, ValueError, KeyError, EOFError, http.client.HTTPException) as e:
+                failures.append({"part": part, "error": str(e)})
+                print(f"  {part}: FAILED: {e}", file=sys.stderr)
+            part_loads[part] = os.getloadavg()[0]
+    except KeyboardInterrupt as e:
+        interrupted = True
+        failures.append({"part": "all", "error": f"interrupted ({e or 'Ctrl-C'})"})
+        print(f"events_bench: interrupted", file=sys.stderr)
+    finally:
+        stop_children()
+        if args.keep:
+            print(f"# kept {workroot}")
+        else:
+            shutil.rmtree(workroot, ignore_errors=True)
+
+    print()
+    header = f"{'measurement':44} {'no streams':>14} {str(args.streams) + ' streams':>14} {'ratio':>7}  target"
+    print(header)
+    print("-" * len(header))
+    checks = []
+    if "streams" in results:
+        s = results["streams"]
+        a, b = s["A"], s["B"]
+
+        def num(v, f="{:14.0f}"):
+            return f.format(v) if v is not None else f"{'-':>14}"
+
+        ratio = s["throughput_ratio"]
+        print(f"{'runs completed/s (first POST -> all ended)':44} {num(a['completed_per_s'])} {num(b['completed_per_s'])}"
+              f" {(f'{ratio:7.3f}' if ratio is not None else '      -')}  >= {RATIO_TARGET}")
+        print(f"{'runs submitted/s (target ' + format(args.rate, '.0f') + ')':44} {num(a['submitted_per_s'])}"
+              f" {num(b['submitted_per_s'])}")
+        print(f"{'  POST latency p50 / p99 / max, ms':44} {fmt_ms(a['post_latency_ms']):>14} {fmt_ms(b['post_latency_ms']):>14}")
+        print(f"{'  last run ended after the last POST, s':44} {num(a['drain_s_after_last_post'], '{:14.2f}')}"
+              f" {num(b['drain_s_after_last_post'], '{:14.2f}')}")
+        print(f"{'  server CPU s (+ its tasks)':44} {a['server_cpu_s']:8.1f} ({a['children_cpu_s']:.1f})"
+              f" {b['server_cpu_s']:8.1f} ({b['children_cpu_s']:.1f})")
+        e = b.get("events")
+        if e:
+            lat = e["latency_ms"]
+            print(f"{'run.created delivery p50 / p99 / max, ms':44} {'':14} {fmt_ms(lat):>14} {'':7}  p99 < {DELIVERY_P99_TARGET_MS:.0f}")
+            trend = list(e["latency_by_submit_second"].values())
+            if trend:
+                step = max(1, len(trend) // 8)
+                print(f"{'  p99 by second of submitting, ms':44} " + " ".join(f"{t['p99_ms']:.0f}" for t in trend[::step]))
+            print(f"{'  deliveries (missing), streams closed':44} {'':14} {e['deliveries_matched']:>9} ({e['deliveries_missing']})"
+                  f"  {e['streams_closed_by_server']} closed, {e['resets']} resets")
+            print(f"{'  read: MB, events; reader CPU % of a core':44} {'':14} {e['bytes_total'] / 1e6:.0f} MB, {e['events_total']},"
+                  f" {e['reader_cpu_percent'] or 0:.0f} %")
+            for st in e["stalled"]:
+                print(f"{'  stalled stream (read after the phase)':44} {'':14} {st['bytes']} bytes, {st['events']} events,"
+                      f" ended: {st['ended'] or 'no'}")
+            sm = b["server_metrics_at_end"]["stream_closes"]
+            print(f"{'  server: stream closes by reason':44} {'':14} " + ", ".join(f"{k} {v:.0f}" for k, v in sm.items() if v))
+        checks.append({"check": f"throughput with {args.streams} streams / without >= {RATIO_TARGET}", "value": ratio,
+                       "ok": ratio is not None and ratio >= RATIO_TARGET})
+        if e:
+            p99 = e["latency_ms"]["p99"] if e["latency_ms"] else None
+            checks.append({"check": f"run.created delivery p99 < {DELIVERY_P99_TARGET_MS:.0f} ms", "value": p99,
+                           "ok": p99 is not None and p99 < DELIVERY_P99_TARGET_MS})
+            complete = e["deliveries_missing"] == 0 and e["streams_closed_by_server"] == 0
+            checks.append({"check": "every read stream stayed open and got every run.created",
+                           "value": e["deliveries_missing"], "ok": complete})
+    if "metrics" in results:
+        m = results["metrics"]
+        label = f"GET /metrics, {m['submit']['runs_accepted']} runs: p50 / p99 / max ms"
+        print(f"{label:44} {fmt_ms(m['metrics_ms']):>14} {'':14} {'':7}  p99 < {SCRAPE_P99_TARGET_MS:.0f}")
+        print(f"{'  GET /healthz (reference): p50 / p99 / max ms':44} {fmt_ms(m['healthz_ms']):>14}")
+        checks.append({"check": f"/metrics scrape p99 < {SCRAPE_P99_TARGET_MS:.0f} ms", "value": m["metrics_ms"]["p99"],
+                       "ok": m["metrics_ms"]["p99"] < SCRAPE_P99_TARGET_MS})
+    if failures:
+        checks.append({"check": "every part completed", "value": len(failures), "ok": False})
+    print()
+    all_ok = print_checks(checks, digits=3)
+    cpus = os.cpu_count() or 1
+    busy = load0 > 0.75 * cpus
+    if busy:
+        print(f"\nWARNING: the machine was busy before the start (1-min load average {load0:.1f} on {cpus} CPUs):"
+              f" throughput and latencies are unreliable; rerun on a quiet machine.")
+    e = results.get("streams", {}).get("B", {}).get("events")
+    if e and (e["reader_cpu_percent"] or 0) > 85:
+        print(f"\nWARNING: the stream reader used {e['reader_cpu_percent']:.0f} % of a core: the delivery latencies"
+              f" include its own queueing (and it took that CPU from the server on {cpus} CPUs).")
+    if checks:
+        print(f"\ntargets: {'MET' if all_ok else 'NOT MET'}")
+
+    now = dt.datetime.now(dt.timezone.utc)
+    out = args.output or os.path.join(BENCH_DIR, "results", f"events-{now.strftime('%Y%m%d-%H%M%S')}.json")
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    document = {
+        "benchmark": "baton-events",
+        "date": now.isoformat(timespec="seconds"),
+        "git_revision": git_revision(),
+        "baton": args.baton,
+        "config": {k: getattr(args, k) for k in ("workers", "max_event_streams", "rate", "seconds", "streams", "stalled",
+                                                 "submitters", "runs", "scrapes", "drain_timeout")} | {"parts": parts},
+        "machine": {"cpus": os.cpu_count(), "kernel": platform.release(), "machine": platform.machine(),
+                    "python": platform.python_version()},
+        "targets": {"throughput_ratio_min": RATIO_TARGET, "delivery_p99_ms_max": DELIVERY_P99_TARGET_MS,
+                    "metrics_scrape_p99_ms_max": SCRAPE_P99_TARGET_MS},
+        "results": results,
+        "checks": checks,
+        "failures": failures,
+        "targets_met": all_ok,
+        "loadavg_1m_at_start": load0,
+        "loadavg_1m_at_end_of_part": part_loads,
+        "machine_busy": busy,
+    }
+    write_results(out, document)
+    if failures:
+        return 130 if interrupted else 1
+    return 3 if args.strict and not all_ok else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
