@@ -55,7 +55,8 @@ struct ServeCommand: ParsableCommand {
     var noUI = false
 
     @Option(
-        help: "Largest webhook body in bytes (at most --max-body-bytes); larger deliveries answer 413 before the body is read."
+        help:
+            "Largest webhook body in bytes (at most --max-body-bytes); larger deliveries answer 413 before the body is read."
     )
     var maxHookBodyBytes = 1 << 20
 

@@ -7,7 +7,14 @@ public enum APIRoutes {
     public static func router(_ context: APIContext) -> Router {
         let runs = RunsAPI(context: context)
         var router = Router()
-        router.add("GET", "/healthz") { _, _ in .json(200, ["status": "ok"]) }
+        router.add("GET", "/healthz") { _, _ in
+            // Degraded while the store cannot write (full disk): reads still work, but
+            // nothing new can be recorded, which a load balancer should know.
+            if let problem = context.store.writeProblem {
+                return .json(503, ["status": "degraded", "store": problem])
+            }
+            return .json(200, ["status": "ok"])
+        }
         router.add("POST", "/v1/runs", runs.submit)
         router.add("GET", "/v1/runs", runs.list)
         router.add("GET", "/v1/runs/{id}", runs.get)

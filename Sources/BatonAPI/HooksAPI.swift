@@ -17,8 +17,9 @@ struct HooksAPI: Sendable {
         let deliveryID = Self.deliveryHeaders.lazy.compactMap { request.headers[$0] }.first { !$0.isEmpty }
         let event = Self.eventHeaders.lazy.compactMap { request.headers[$0] }.first { !$0.isEmpty }
         let note = { (result: WebhookResult, runID: String?) in
-            remember(DeliveryLog.Entry(
-                workflow: name, delivery: deliveryID, event: event, result: result, runID: runID, at: Date()))
+            remember(
+                DeliveryLog.Entry(
+                    workflow: name, delivery: deliveryID, event: event, result: result, runID: runID, at: Date()))
         }
         guard let workflow = try context.workflows.workflow(name: name), let secret = workflow.webhookSecret else {
             note(.unknownHook, nil)

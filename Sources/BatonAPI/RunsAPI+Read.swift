@@ -60,7 +60,8 @@ extension RunsAPI {
                 hub: live.hub, live: live, wait: wait,
                 wants: { event in
                     event.runID == id
-                        && (event.kind == .runUpdated || event.kind == .taskUpdated || event.kind == .notificationUpdated)
+                        && (event.kind == .runUpdated || event.kind == .taskUpdated
+                            || event.kind == .notificationUpdated)
                 },
                 attempt: { final in
                     let answer = Self.answering { try currentDocument(request, parameters) }
@@ -74,7 +75,10 @@ extension RunsAPI {
         guard let wait = LongPoll.parseWait(text) else {
             throw APIError.badRequest(
                 "invalid wait",
-                [ProblemField(path: "wait", message: "must be a duration up to 60s (e.g. 30s, 500ms, 1m), not \"\(text)\"")])
+                [
+                    ProblemField(
+                        path: "wait", message: "must be a duration up to 60s (e.g. 30s, 500ms, 1m), not \"\(text)\"")
+                ])
         }
         return wait
     }

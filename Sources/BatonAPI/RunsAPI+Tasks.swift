@@ -21,7 +21,8 @@ extension RunsAPI {
             if let value = Int(text), (1...1000).contains(value) {
                 limit = value
             } else {
-                problems.append(ProblemField(path: "limit", message: "must be an integer from 1 to 1000, not \"\(text)\""))
+                problems.append(
+                    ProblemField(path: "limit", message: "must be an integer from 1 to 1000, not \"\(text)\""))
             }
         }
         var from = 0
@@ -48,7 +49,9 @@ extension RunsAPI {
         let run = try loadRun(parameters)
         let tasks = try context.store.tasks(runID: run.id)
         var attemptsOf: [Int: [AttemptRecord]] = [:]
-        for attempt in try context.store.attempts(runID: run.id) { attemptsOf[attempt.taskIndex, default: []].append(attempt) }
+        for attempt in try context.store.attempts(runID: run.id) {
+            attemptsOf[attempt.taskIndex, default: []].append(attempt)
+        }
         var rows: [String] = []
         rows.reserveCapacity(tasks.count)
         for task in tasks {
@@ -97,18 +100,22 @@ extension RunsAPI {
                     [
                         ProblemField(
                             path: "collapse",
-                            message: "the run has \(spec.tasks.count) tasks; collapse=none draws at most \(Self.drawAtMost)")
+                            message:
+                                "the run has \(spec.tasks.count) tasks; collapse=none draws at most \(Self.drawAtMost)")
                     ])
             }
             fold = false
         default:
             throw APIError.badRequest(
-                "invalid collapse", [ProblemField(path: "collapse", message: "must be auto, groups or none, not \"\(mode)\"")])
+                "invalid collapse",
+                [ProblemField(path: "collapse", message: "must be auto, groups or none, not \"\(mode)\"")])
         }
         let layout = GraphLayout(spec: spec, tasks: try context.store.tasks(runID: run.id), fold: fold)
         return HTTPResponse(
             status: 200,
-            headers: [("Content-Type", "image/svg+xml; charset=utf-8"), ("X-Graph-Collapsed", fold ? "true" : "false")],
+            headers: [
+                ("Content-Type", "image/svg+xml; charset=utf-8"), ("X-Graph-Collapsed", fold ? "true" : "false"),
+            ],
             body: Data(GraphSVG.render(layout, title: spec.name).utf8))
     }
 

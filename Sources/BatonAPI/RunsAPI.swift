@@ -55,3 +55,22 @@ enum APIError: Error, HTTPResponseConvertible {
         }
     }
 }
+
+/// Store failures a client can act on get their own answer instead of an anonymous `500`:
+/// a full disk is `507 Insufficient Storage` naming the cause (retry once space is freed).
+extension RunStoreError: HTTPResponseConvertible {
+    public var response: HTTPResponse {
+        switch self {
+        case .storageFull(let detail):
+            HTTPResponse.problem(507, detail: "Baton cannot store the change: \(detail). Retry once space is freed.")
+                .withHeader("Retry-After", "30")
+        case .invalidCursor(let cursor):
+            ProblemFactory.badRequest(
+                "invalid cursor",
+                errors: [ProblemField(path: "cursor", message: "not a cursor of this server: \"\(cursor)\"")])
+        case .duplicateRun(let id): ProblemFactory.conflict("run \(id) already exists")
+        case .newerSchema:
+            ProblemFactory.internalServerError()
+        }
+    }
+}

@@ -6,7 +6,7 @@ import GRDB
 extension SQLiteRunStore: NotificationStore {
     public func enqueueNotifications(_ records: [NotificationRecord]) throws {
         guard !records.isEmpty else { return }
-        try pool.write { db in try Self.insertNotifications(records, db) }
+        try write { db in try Self.insertNotifications(records, db) }
     }
 
     /// Queues deliveries inside the caller's transaction.
@@ -33,7 +33,7 @@ extension SQLiteRunStore: NotificationStore {
     }
 
     public func updateNotification(_ record: NotificationRecord) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(
                 sql: """
                     UPDATE notifications SET status = ?, attempts = ?, last_error = ?, next_attempt_at = ?, body = ?

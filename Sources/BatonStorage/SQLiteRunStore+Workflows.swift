@@ -6,7 +6,7 @@ import GRDB
 extension SQLiteRunStore: WorkflowStore, RunCreationStore {
     public func upsertWorkflow(_ workflow: WorkflowRecord) throws -> Bool {
         let schedule = try workflow.schedule.map(ScheduleCoding.encode)
-        return try pool.write { db in
+        return try write { db in
             let existed =
                 try Int.fetchOne(db, sql: "SELECT 1 FROM workflows WHERE name = ?", arguments: [workflow.name]) != nil
             try db.execute(
@@ -40,14 +40,14 @@ extension SQLiteRunStore: WorkflowStore, RunCreationStore {
     }
 
     public func deleteWorkflow(name: String) throws -> Bool {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: "DELETE FROM workflows WHERE name = ?", arguments: [name])
             return db.changesCount > 0
         }
     }
 
     public func setPaused(name: String, paused: Bool) throws -> WorkflowRecord? {
-        try pool.write { db in
+        try write { db in
             try db.execute(
                 sql: "UPDATE workflows SET paused = ?, updated_at = ? WHERE name = ?",
                 arguments: [paused, Date().timeIntervalSince1970, name])
@@ -105,7 +105,7 @@ extension SQLiteRunStore: WorkflowStore, RunCreationStore {
     }
 
     public func markFired(name: String, at instant: Date) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(
                 sql: "UPDATE workflows SET last_fired_at = MAX(COALESCE(last_fired_at, 0), ?) WHERE name = ?",
                 arguments: [instant.timeIntervalSince1970, name])
@@ -130,7 +130,7 @@ extension SQLiteRunStore: WorkflowStore, RunCreationStore {
 
     /// Records the latest run of a workflow created without a key (manual runs, retries).
     public func setLastRun(workflow: String, runID: String) throws {
-        try pool.write { db in
+        try write { db in
             try db.execute(sql: "UPDATE workflows SET last_run_id = ? WHERE name = ?", arguments: [runID, workflow])
         }
     }

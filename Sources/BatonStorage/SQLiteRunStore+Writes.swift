@@ -20,7 +20,7 @@ extension SQLiteRunStore {
         _ run: RunRecord, tasks: [TaskRecord], alsoInTransaction extra: (Database) throws -> Void
     ) throws {
         let trigger = try encodeTrigger(run.trigger)
-        try pool.write { db in
+        try write { db in
             let exists = try db.cachedStatement(sql: "SELECT 1 FROM runs WHERE id = ?")
             if try Int.fetchOne(exists, arguments: [run.id]) != nil {
                 throw RunStoreError.duplicateRun(run.id)
@@ -46,7 +46,7 @@ extension SQLiteRunStore {
     ///   any SQLite error, e.g. a task of an unknown run. Nothing is written then.
     public func apply(_ batch: StoreBatch) throws {
         if batch.isEmpty { return }
-        try pool.write { db in
+        try write { db in
             if !batch.runs.isEmpty {
                 let update = try db.cachedStatement(sql: Self.updateRunSQL)
                 for run in batch.runs {

@@ -1,6 +1,7 @@
 import BatonCore
 import Foundation
 import GRDB
+import Synchronization
 
 /// The run store on SQLite (SPEC §3): one file, `<data-dir>/baton.db`, in WAL mode.
 ///
@@ -17,6 +18,8 @@ public final class SQLiteRunStore: RunStore {
     // `DatabasePool` is Sendable (GRDB serialises every access to its connections), and
     // this class has no other state, so it is Sendable without `@unchecked`.
     let pool: DatabasePool
+    /// The last write failure while writes fail (cleared by the next successful write).
+    private let failingWrites = Mutex<String?>(nil)
 
     /// The database file this store has open.
     public let path: String
@@ -51,6 +54,29 @@ public final class SQLiteRunStore: RunStore {
     /// How long a write waits for another process holding the write lock (e.g. a
     /// `baton run` and a `baton serve` on one data directory) before failing.
     public static let busyTimeout: TimeInterval = 5
+
+    public var writeProblem: String? { failingWrites.withLock { $0 } }
+
+    /// Every write of the store: one transaction on the serialized writer. A failure for
+    /// lack of space becomes `RunStoreError.storageFull` (answered `507`) and marks the
+    /// store degraded until a write succeeds again.
+    func write<T>(_ updates: (Database) throws -> T) throws -> T {
+        do {
+            let result = try pool.write(updates)
+            if failingWrites.withLock({ $0 }) != nil { failingWrites.withLock { $0 = nil } }
+            return result
+        } catch let error as DatabaseError {
+            if error.resultCode == .SQLITE_FULL {
+                let detail = "the disk holding \(path) is full"
+                failingWrites.withLock { $0 = detail }
+                throw RunStoreError.storageFull(detail)
+            }
+            if [.SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_CANTOPEN].contains(error.resultCode) {
+                failingWrites.withLock { $0 = "writes fail: \(error.resultCode)" }
+            }
+            throw error
+        }
+    }
 
     /// Closes every connection. Later calls on this store throw.
     public func close() throws {

@@ -62,7 +62,8 @@ import Testing
 
     @Test func aReaderFarBehindGetsOnlyTheLatestStateOfEachThing() {
         let events = (0..<100).map { index in
-            ServerEvent(seq: UInt64(index + 1), kind: .taskUpdated, runID: "r", task: "t\(index % 10)", data: "\(index)")
+            ServerEvent(
+                seq: UInt64(index + 1), kind: .taskUpdated, runID: "r", task: "t\(index % 10)", data: "\(index)")
         }
         let kept = EventStream.coalesced(events + [ServerEvent(seq: 101, kind: .runCreated, runID: "x", data: "c")])
         #expect(kept.count == 11)

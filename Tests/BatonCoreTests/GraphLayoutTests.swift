@@ -34,7 +34,8 @@ import Testing
         for group in 0..<3 {
             for index in 0..<200 {
                 let dependency = group > 0 ? ",\"depends_on\":[\"g\(group - 1)-\(index)\"]" : ""
-                tasks.append("{\"name\":\"g\(group)-\(index)\",\"command\":\"true\",\"group\":\"g\(group)\"\(dependency)}")
+                tasks.append(
+                    "{\"name\":\"g\(group)-\(index)\",\"command\":\"true\",\"group\":\"g\(group)\"\(dependency)}")
             }
         }
         let groups = (0..<3).map { "{\"name\":\"g\($0)\"}" }.joined(separator: ",")

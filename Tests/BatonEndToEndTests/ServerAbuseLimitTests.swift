@@ -35,7 +35,8 @@ import Testing
             maxBodyBytes: 1 << 20, extraArguments: ["--max-buffered-bytes", String(2 << 20)])
         try await withTestServer(options) { server in
             let port = try server.port
-            let head = "POST /v1/runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n"
+            let head =
+                "POST /v1/runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n"
             // Two uploads that announce 1 MiB each and stall hold the whole budget…
             let stalled = try (0..<2).map { _ in try RawSocket(port: port) }
             for socket in stalled { try socket.send(head + "{") }
@@ -52,7 +53,8 @@ import Testing
             var accepted = false
             for _ in 0..<100 where !accepted {
                 let spec = try JSONSerialization.data(withJSONObject: ["tasks": [["name": "a", "command": "true"]]])
-                accepted = try await server.client.post("/v1/runs", body: spec, contentType: "application/json").status == 201
+                accepted =
+                    try await server.client.post("/v1/runs", body: spec, contentType: "application/json").status == 201
                 if !accepted { try await Task.sleep(for: .milliseconds(50)) }
             }
             #expect(accepted, "the budget is released when the stalled uploads go away")

@@ -115,7 +115,9 @@ import Testing
             #expect(!String(decoding: environ, as: UTF8.self).contains(token))
             // The server itself (the task's parent): non-dumpable, so a same-user task cannot
             // read its environ, and the token's bytes are scrubbed for those who can (root).
-            #expect(server.scratch.read("parent-pid")?.trimmingCharacters(in: .whitespacesAndNewlines) == "\(try server.process.pid)")
+            #expect(
+                server.scratch.read("parent-pid")?.trimmingCharacters(in: .whitespacesAndNewlines)
+                    == "\(try server.process.pid)")
             let parent = server.scratch.read("parent-environ") ?? ""
             #expect(!parent.contains(token), "the token is readable in the server's /proc/PID/environ")
             let argvLog = try await client.get("/v1/runs/\(id)/tasks/argv/log")

@@ -81,7 +81,9 @@ import Testing
                 while true {
                     let frame = try #require(try again.next())
                     frames.append(frame)
-                    if frame.event == "run.updated", (try frame.json())["status"] as? String == "succeeded" { return frames }
+                    if frame.event == "run.updated", (try frame.json())["status"] as? String == "succeeded" {
+                        return frames
+                    }
                 }
             }
             #expect(!replayed.contains { $0.event == "reset" })

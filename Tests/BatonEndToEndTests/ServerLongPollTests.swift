@@ -59,12 +59,15 @@ import Testing
     @Test func aLogLongPollAnswersWithTheNewBytes() async throws {
         try await withTestServer { server in
             let created = try await server.submit([
-                "tasks": [["name": "a", "command": "printf 'one\\n'; " + waitForFileCommand("go") + "; printf 'two\\n'"]]
+                "tasks": [
+                    ["name": "a", "command": "printf 'one\\n'; " + waitForFileCommand("go") + "; printf 'two\\n'"]
+                ]
             ])
             let id = try #require(created["id"] as? String)
             try await waitUntil("the first line", within: .seconds(20)) {
                 let path = server.scratch.dataDirectory + "/logs"
-                return (try? FileManager.default.subpathsOfDirectory(atPath: path))?.contains { $0.hasSuffix(".log") } == true
+                return (try? FileManager.default.subpathsOfDirectory(atPath: path))?.contains { $0.hasSuffix(".log") }
+                    == true
             }
             let client = try server.client
             async let answer = client.get("/v1/runs/\(id)/tasks/a/log?offset=4&wait=30s")

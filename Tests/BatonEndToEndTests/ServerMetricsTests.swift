@@ -36,7 +36,8 @@ import Testing
             #expect(samples["baton_http_requests_total{route=\"/v1/runs/{id}\",code=\"4xx\"}"] == 1)
             #expect((samples["process_resident_memory_bytes"] ?? 0) > 1_000_000)
             #expect((samples["process_open_fds"] ?? 0) > 3)
-            #expect(samples.keys.allSatisfy { !$0.contains(try! #require(ok["id"] as? String)) }, "no run ids as labels")
+            #expect(
+                samples.keys.allSatisfy { !$0.contains(try! #require(ok["id"] as? String)) }, "no run ids as labels")
         }
     }
 

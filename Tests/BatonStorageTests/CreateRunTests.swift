@@ -10,7 +10,9 @@ import Testing
         NewRunRows(
             record: sampleRun(id: id),
             tasks: [TaskRecord(index: 0, name: "a", group: nil)],
-            notifications: [NotificationRecord(runID: runID ?? id, index: 0, url: "http://127.0.0.1:9/x", secret: nil, body: Data())],
+            notifications: [
+                NotificationRecord(runID: runID ?? id, index: 0, url: "http://127.0.0.1:9/x", secret: nil, body: Data())
+            ],
             key: key)
     }
 

@@ -148,7 +148,8 @@ public final class LiveEvents: @unchecked Sendable {
                 if !pendingLogs.isEmpty { deadline = min(deadline, logsFlushedAt + Self.logInterval) }
                 let now = ContinuousClock.now
                 if deadline <= now { break }
-                let seconds = Double((deadline - now).components.seconds)
+                let seconds =
+                    Double((deadline - now).components.seconds)
                     + Double((deadline - now).components.attoseconds) / 1e18
                 _ = condition.wait(until: Date().addingTimeInterval(seconds))
             }
@@ -226,15 +227,17 @@ public final class LiveEvents: @unchecked Sendable {
     }
 
     private func flushLogs(into events: inout [ServerEvent]) {
-        for progress in pendingLogs.values.sorted(by: { ($0.runID, $0.task, $0.attempt) < ($1.runID, $1.task, $1.attempt) })
-        {
+        for progress in pendingLogs.values.sorted(by: {
+            ($0.runID, $0.task, $0.attempt) < ($1.runID, $1.task, $1.attempt)
+        }) {
             var data = JSONText()
             data.add("run", progress.runID)
             data.add("task", progress.task)
             data.add("attempt", progress.attempt)
             data.add("size", progress.bytes)
             data.add("complete", progress.complete)
-            events.append(ServerEvent(kind: .logAppended, runID: progress.runID, task: progress.task, data: data.string))
+            events.append(
+                ServerEvent(kind: .logAppended, runID: progress.runID, task: progress.task, data: data.string))
         }
         pendingLogs.removeAll(keepingCapacity: true)
     }

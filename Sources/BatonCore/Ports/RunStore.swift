@@ -57,6 +57,8 @@ public enum RunStoreError: Error, Equatable, CustomStringConvertible {
     /// The database was written by a newer Baton.
     case newerSchema(found: String)
     case duplicateRun(String)
+    /// A write failed for lack of space (the disk of the data directory is full).
+    case storageFull(String)
 
     public var description: String {
         switch self {
@@ -64,6 +66,7 @@ public enum RunStoreError: Error, Equatable, CustomStringConvertible {
         case .newerSchema(let found):
             return "the database was written by a newer Baton (unknown migration \(found)); refusing to open it"
         case .duplicateRun(let id): return "run \(id) already exists"
+        case .storageFull(let detail): return "the store cannot write: \(detail)"
         }
     }
 }
@@ -88,6 +91,8 @@ public protocol RunStore: Sendable {
     /// Tasks per status of one run, counted by the store (a runs page must not load every
     /// task of every run).
     func taskCounts(runID: String) throws -> [TaskStatus: Int]
+    /// Why writes are failing right now, nil while they succeed.
+    var writeProblem: String? { get }
     /// Up to `limit` tasks of a run from index `from` on, in index order, matching the
     /// filters (nil: any).
     func tasks(runID: String, from: Int, status: TaskStatus?, group: String?, limit: Int) throws -> [TaskRecord]
@@ -96,12 +101,18 @@ public protocol RunStore: Sendable {
 }
 
 extension RunStore {
+    /// Why writes are failing right now (e.g. the disk is full), nil while they succeed;
+    /// `/healthz` reports it. A store that cannot tell says nil.
+    public var writeProblem: String? { nil }
+
     /// A store without its own paging query filters the whole task list.
     public func tasks(runID: String, from: Int, status: TaskStatus?, group: String?, limit: Int) throws
         -> [TaskRecord]
     {
         try tasks(runID: runID).lazy
-            .filter { $0.index >= from && (status == nil || $0.status == status) && (group == nil || $0.group == group) }
+            .filter {
+                $0.index >= from && (status == nil || $0.status == status) && (group == nil || $0.group == group)
+            }
             .prefix(limit).map { $0 }
     }
 

@@ -26,6 +26,7 @@ public enum HTTPStatus {
         case 500: "Internal Server Error"
         case 501: "Not Implemented"
         case 503: "Service Unavailable"
+        case 507: "Insufficient Storage"
         default: "HTTP \(status)"
         }
     }

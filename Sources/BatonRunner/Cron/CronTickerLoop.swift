@@ -134,7 +134,8 @@ final class CronTickerLoop: @unchecked Sendable {
         let spec = try self.spec(of: workflow)
         let run = NewRun(spec: spec, workflow: workflow.name, trigger: .cron(scheduledAt: instant), now: Date())
         let key = CronPlanner.runKey(workflow: workflow.name, instant: instant)
-        switch try RunCreator(store: store, control: control).create(run.record, spec: spec, key: key, firedAt: instant) {
+        switch try RunCreator(store: store, control: control).create(run.record, spec: spec, key: key, firedAt: instant)
+        {
         case .duplicate(let existing):
             // Its insert moved the watermark already; this only guards against re-planning it.
             try store.markFired(name: workflow.name, at: instant)

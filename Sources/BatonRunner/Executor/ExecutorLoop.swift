@@ -34,6 +34,13 @@ final class ExecutorLoop: @unchecked Sendable {
     var liveAttempts: Set<ProcessScan.Marks> = []
     var marksOfTag: [UInt64: ProcessScan.Marks] = [:]
     var orphansScannedAt = Date.distantPast
+    /// Changes the store refused (disk full), written before any newer ones.
+    var unwrittenBatch: StoreBatch?
+    var unwrittenSince: Date?
+    /// Run endings waiting for their final state to be committed.
+    var unannouncedEndings: [RunEnding] = []
+    /// Spawns waiting for the commit of their attempt (while the store refuses writes).
+    var heldSpawns: [EngineAction] = []
     /// Whether the last scan found orphans (then the next one is due even when idle).
     var orphansSeen = false
     var nextTag: UInt64 = 1
@@ -89,9 +96,14 @@ final class ExecutorLoop: @unchecked Sendable {
     /// The engine's next timer, or sooner the next orphan scan while tasks (and so
     /// possible orphans) exist; an idle server sleeps until a message.
     var nextWake: Date? {
-        guard !reactor.children.isEmpty || orphansSeen else { return engine.nextWake }
+        var wake = engine.nextWake
+        if unwrittenBatch != nil {
+            let retry = Date().addingTimeInterval(Self.retryInterval)
+            wake = wake.map { min($0, retry) } ?? retry
+        }
+        guard !reactor.children.isEmpty || orphansSeen else { return wake }
         let scan = orphansScannedAt.addingTimeInterval(Self.orphanScanInterval)
-        return engine.nextWake.map { min($0, scan) } ?? scan
+        return wake.map { min($0, scan) } ?? scan
     }
 
     func handleInbox(now: Date) {
@@ -123,13 +135,21 @@ final class ExecutorLoop: @unchecked Sendable {
     /// Performs actions until none are left (a failed spawn feeds back into the engine),
     /// then writes one batch.
     func settle() {
-        var actions = engine.takeActions()
+        var actions = heldSpawns + engine.takeActions()
+        heldSpawns.removeAll()
         while !actions.isEmpty {
             // The store learns that attempts are starting BEFORE their processes exist: a
             // crash between the two then restarts them as interrupted, never runs a
-            // `restartable: false` attempt a second time as if it were fresh.
+            // `restartable: false` attempt a second time as if it were fresh. While the
+            // store refuses writes (disk full), spawns wait for the commit.
             if actions.contains(where: \.isSpawn) { flush() }
-            for action in actions { perform(action) }
+            for action in actions {
+                if action.isSpawn && unwrittenBatch != nil {
+                    heldSpawns.append(action)
+                } else {
+                    perform(action)
+                }
+            }
             actions = engine.takeActions()
         }
         for runID in engine.stalledChangedRuns {
@@ -140,11 +160,17 @@ final class ExecutorLoop: @unchecked Sendable {
             for action in engine.takeActions() { perform(action) }
         }
         flush()
-        for ending in finishedThisRound { observers.onRunFinished?(ending) }
+        unannouncedEndings += finishedThisRound
         finishedThisRound.removeAll()
         for reply in pendingCancelReplies { reply.send(.accepted) }
         pendingCancelReplies.removeAll()
-        engine.removeFinishedRuns()
+        // A run leaves the engine (and is announced: notifications, cron) only once its
+        // final state is in the store; until then a failed batch is retried.
+        if unwrittenBatch == nil {
+            for ending in unannouncedEndings { observers.onRunFinished?(ending) }
+            unannouncedEndings.removeAll()
+            engine.removeFinishedRuns()
+        }
         let now = Date()
         if engine.runs.isEmpty {
             stats.update(busy: engine.busy, ready: 0)
@@ -163,7 +189,8 @@ final class ExecutorLoop: @unchecked Sendable {
         for exit in exits {
             guard let log = logOfTag.removeValue(forKey: exit.tag) else { continue }
             onLog(
-                LogProgress(runID: log.runID, task: log.task, attempt: log.attempt, bytes: exit.logBytes, complete: true))
+                LogProgress(
+                    runID: log.runID, task: log.task, attempt: log.attempt, bytes: exit.logBytes, complete: true))
         }
     }
 
@@ -213,18 +240,38 @@ final class ExecutorLoop: @unchecked Sendable {
         }
     }
 
+    /// Writes the engine's changes, after any batch that failed before (a full disk): a
+    /// failed batch is kept and retried first, on every round and at least every
+    /// ``retryInterval``, so nothing the engine decided is lost while the disk is full.
     func flush() {
-        let batch = engine.drainChanges()
+        var batch = unwrittenBatch ?? StoreBatch()
+        let fresh = engine.drainChanges()
+        batch.runs += fresh.runs
+        batch.tasks += fresh.tasks
+        batch.attempts += fresh.attempts
         guard !batch.isEmpty else { return }
         do {
             try store.apply(batch)
         } catch {
-            // The engine's state stays authoritative in memory; a later batch rewrites the
-            // same rows in full, so a transient failure heals itself.
-            logger.error("could not record run changes", metadata: ["error": "\(error)"])
+            if unwrittenBatch == nil {
+                logger.error("could not record run changes; retrying", metadata: ["error": "\(error)"])
+            }
+            unwrittenBatch = batch
+            unwrittenSince = unwrittenSince ?? Date()
+            return
         }
+        if let since = unwrittenSince {
+            logger.notice(
+                "recorded the run changes that had failed",
+                metadata: ["after_seconds": "\(String(format: "%.1f", Date().timeIntervalSince(since)))"])
+        }
+        unwrittenBatch = nil
+        unwrittenSince = nil
         observers.onBatch?(batch)
     }
+
+    /// How often a failed batch is retried while nothing else happens.
+    static let retryInterval: TimeInterval = 1
 
     func appendToLog(_ relativePath: String, _ text: String) {
         let url = configuration.dataDirectory.appendingPathComponent(relativePath)
