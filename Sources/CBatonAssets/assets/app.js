@@ -301,10 +301,10 @@ async function showRun(id, params) {
           },
         }, "Retry"),
         el("a", { href: `/v1/runs/${encodeURIComponent(r.id)}/graph` }, "DOT graph")),
-      r.notifications ? el("section", {}, el("h3", {}, "Notifications"),
+      ...(r.notifications ? [el("section", {}, el("h3", {}, "Notifications"),
         el("table", {}, el("thead", {}, el("tr", {}, ["URL", "Status", "Attempts", "Last error"].map((h) => el("th", { scope: "col" }, h)))),
           el("tbody", {}, r.notifications.map((n) => el("tr", { "data-testid": "notification-row" },
-            el("td", {}, n.url), el("td", {}, n.status), el("td", { class: "num" }, n.attempts), el("td", {}, n.last_error || "—")))))) : null,
+            el("td", {}, n.url), el("td", {}, n.status), el("td", { class: "num" }, n.attempts), el("td", {}, n.last_error || "—"))))))] : []),
     );
   }
   renderHeader();
