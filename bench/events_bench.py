@@ -85,7 +85,8 @@ def distribution_ms(values_s, presorted=False):
 
 
 def fmt_ms(d, keys=("p50", "p99", "max")):
-    return " / ".join(f"{d[k]:.1f}" if d[k] >= 10 else f"{d[k]:.2f}" for k in keys) if d else "-"
+    return " / ".join(f"{d[k]:.0f}" if d[k] >= 100 else f"{d[k]:.1f}" if d[k] >= 10 else f"{d[k]:.2f}"
+                      for k in keys) if d else "-"
 
 
 # --------------------------------------------------------------------------- child processes
@@ -346,35 +347,37 @@ def reader(port, n_streams, n_stalled, conn):
                 break
         ru1, w1 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
         drain_s = w1 - t_stop
-        # The stalled streams: now read what they got (at most 5 s, or until the server ends them).
+        # The stalled streams: now read what they got, until the server ends them or they are
+        # quiet for 1 s (at most 10 s).
         for st in stalled:
             st.sock.setblocking(False)
             sel.register(st.sock, selectors.EVENT_READ, st)
         t_st = time.monotonic()
-        while stalled and time.monotonic() - t_st < 5 and not all(st.ended for st in stalled):
-            read_ready(0.2)
+        while stalled and time.monotonic() - t_st < 10 and not all(st.ended for st in stalled):
+            if read_ready(1.0) == 0:
+                break
 
         stop = control[0]
         _, info = stop
         submit, t0 = info["submit"], info["t0"]
-        lat, by_second, unknown = [], {}, 0
-        per_run = []
+        by_second, unknown, per_run = {}, 0, []
         for rid, arr in arrivals.items():
             ts = submit.get(rid.decode())
             if ts is None:
                 unknown += len(arr)
                 continue
             values = [a - ts for a in arr]
-            lat.extend(values)
             by_second.setdefault(int(ts - t0), []).extend(values)
             per_run.append(max(values))
-        lat.sort()
-        expected = len(submit) * len(streams)
-        trend = {}
+        lat, trend = [], {}
         for sec in sorted(by_second):
-            v = sorted(by_second[sec])
+            v = by_second.pop(sec)
+            v.sort()
             trend[str(sec)] = {"count": len(v), "p50_ms": 1000 * percentile(v, 50), "p99_ms": 1000 * percentile(v, 99),
                                "max_ms": 1000 * v[-1]}
+            lat.extend(v)
+        lat.sort()  # a merge of the sorted seconds (timsort finds the runs)
+        expected = len(submit) * len(streams)
         cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
         closed = [st.summary() | {"ended_after_s": st.ended_at - t0 if st.ended_at else None}
                   for st in streams if st.ended]
@@ -478,7 +481,7 @@ def submit_load(args, server, total, rate, metrics, base, drain_timeout, perf_pa
         proc, conn = start_child(submitter, server.port, k, args.submitters, total, rate, t0, body)
         pipes[conn] = k
         procs.append(proc)
-    sent, errors, timeline = [], [], []
+    sent, errors, timeline, stream_changes = [], [], [], []
     t_end, drained, ended = None, False, 0
     # The submitters must be done by the end of the schedule plus --drain-timeout; the runs
     # must have ended --drain-timeout after the last submitter was done.
@@ -495,9 +498,13 @@ def submit_load(args, server, total, rate, metrics, base, drain_timeout, perf_pa
                 errors.append(msg["error"])
             del pipes[conn]
             conn.close()
-        ended = ended_total(metrics) - base
+        text = metrics.text()
         now = time.monotonic()
-        timeline.append((round(now - t0, 3), ended))
+        ended = sum(Metrics.runs_ended(text).values()) - base
+        open_streams = Metrics.value(text, "baton_event_streams")
+        timeline.append((round(now - t0, 3), ended, open_streams, Metrics.value(text, "baton_events_sent_total")))
+        if open_streams != (stream_changes[-1][1] if stream_changes else None):
+            stream_changes.append((round(now - t0, 3), open_streams))
         accepted = sum(1 for s in sent if s[2])
         if not pipes and ended >= accepted:
             t_end, drained = now, True
@@ -525,7 +532,7 @@ def submit_load(args, server, total, rate, metrics, base, drain_timeout, perf_pa
     t_first = min(s[0] for s in ok)
     t_last = max(s[0] for s in ok)
     post = distribution_ms([s[1] for s in ok])
-    late = sorted(s[0] - (t0 + i / rate) for i, s in enumerate(sorted(sent))) if rate > 0 else None
+    late = [s[0] - (t0 + i / rate) for i, s in enumerate(sorted(sent, key=lambda s: s[0]))] if rate > 0 else None
     r = {
         "runs_planned": total, "rate_target_per_s": rate or None, "submitters": args.submitters,
         "runs_accepted": len(ok), "other_results": statuses,
@@ -538,7 +545,10 @@ def submit_load(args, server, total, rate, metrics, base, drain_timeout, perf_pa
         "first_post_to_all_ended_s": t_end - t_first if drained else None,
         "drain_s_after_last_post": t_end - t_last if drained else None,
         "completed_per_s": len(ok) / (t_end - t_first) if drained else None,
-        "ended_timeline": timeline[::max(1, len(timeline) // 400)],
+        # [s since t0, runs ended, open event streams, events sent to streams], every poll (at most 400)
+        "timeline": timeline[::math.ceil(len(timeline) / 400)],
+        # [s since t0, baton_event_streams] whenever the gauge changed
+        "open_streams_changes": stream_changes,
         "server_cpu_s": cpu["cpu_s"], "children_cpu_s": cpu["children_cpu_s"],
         "server_threads_cpu_s": cpu["threads_cpu_s"], "server_rss_mb_at_end": proc_rss_mb(server.pid),
     }
@@ -611,21 +621,23 @@ def phase(args, workroot, label, n_streams):
                 f" {e['streams_closed_by_server']} streams closed by the server, {e['bytes_total'] / 1e6:.0f} MB read,"
                 f" reader CPU {e['reader_cpu_percent'] or 0:.0f} % of a core")
             for s in e["stalled"]:
-                log(f"  {label}: stalled stream: {s['bytes']} bytes when read after the phase, {s['events']} events,"
-                    f" ended: {s['ended'] or 'no'}")
+                log(f"  {label}: stalled stream: {s['bytes']} bytes when read after the phase, {s['run_created']} of"
+                    f" {r['runs_accepted']} run.created, ended: {s['ended'] or 'no'}")
+            if len(r["open_streams_changes"]) > 1:
+                log(f"  {label}: open streams (baton_event_streams) while submitting: "
+                    + ", ".join(f"{v:.0f} at {t:.1f} s" for t, v in r["open_streams_changes"]))
         return r
     finally:
         stop_children()
         server.stop()
 
 
-def part_streams(args, workroot):
-    out = {}
+def part_streams(args, workroot, out):
+    """Phases A and B into `out` (A stays there when B fails)."""
     out["A"] = phase(args, workroot, "A-no-streams", 0)
     out["B"] = phase(args, workroot, "B-streams", args.streams)
     a, b = out["A"].get("completed_per_s"), out["B"].get("completed_per_s")
     out["throughput_ratio"] = b / a if a and b else None
-    return out
 
 
 def part_metrics(args, workroot):
@@ -685,6 +697,73 @@ def part_metrics(args, workroot):
 
 # --------------------------------------------------------------------------- main
 
+def table(args, results):
+    """Prints the table; returns the target checks."""
+    W = 20
+    header = f"{'measurement':46} {'no streams':>{W}} {str(args.streams) + ' streams':>{W}} {'ratio':>7}  target"
+    print(header)
+    print("-" * len(header))
+    checks = []
+
+    def row(label, a="", b="", ratio="", target=""):
+        print(f"{label:46} {a:>{W}} {b:>{W}} {ratio:>7}  {target}".rstrip())
+
+    def num(v, f="{:.0f}"):
+        return f.format(v) if v is not None else "-"
+
+    if "streams" in results:
+        s = results["streams"]
+        a, b = s.get("A") or {}, s.get("B") or {}
+        ratio = s.get("throughput_ratio")
+        row("runs completed/s (first POST -> all ended)", num(a.get("completed_per_s")), num(b.get("completed_per_s")),
+            num(ratio, "{:.3f}"), f">= {RATIO_TARGET}")
+        row(f"  runs submitted/s (schedule: {args.rate:.0f}/s)", num(a.get("submitted_per_s")),
+            num(b.get("submitted_per_s")))
+        row("  POSTs behind schedule p99 / max, ms", fmt_ms(a.get("send_behind_schedule_ms"), ("p99", "max")),
+            fmt_ms(b.get("send_behind_schedule_ms"), ("p99", "max")))
+        row("  POST latency p50 / p99 / max, ms", fmt_ms(a.get("post_latency_ms")), fmt_ms(b.get("post_latency_ms")))
+        row("  last run ended after the last POST, s", num(a.get("drain_s_after_last_post"), "{:.2f}"),
+            num(b.get("drain_s_after_last_post"), "{:.2f}"))
+        cpu = [f"{x['server_cpu_s']:.1f} (+{x['children_cpu_s']:.1f})" if x else "-" for x in (a, b)]
+        row("  server CPU s (+ its tasks)", *cpu)
+        e = b.get("events")
+        if e:
+            row("run.created delivery p50 / p99 / max, ms", "", fmt_ms(e["latency_ms"]), "",
+                f"p99 < {DELIVERY_P99_TARGET_MS:.0f}")
+            row("  slowest stream per run p50 / p99 / max, ms", "", fmt_ms(e["slowest_stream_per_run_ms"]))
+            trend = list(e["latency_by_submit_second"].values())
+            if trend:
+                step = max(1, math.ceil(len(trend) / 10))
+                print(f"{'  p99 by second of submitting, ms':46} " + " ".join(f"{t['p99_ms']:.0f}" for t in trend[::step]))
+            row("  deliveries matched (missing)", "", f"{e['deliveries_matched']} ({e['deliveries_missing']})")
+            row("  streams closed by the server, resets", "", f"{e['streams_closed_by_server']}, {e['resets']}")
+            row("  read MB, events; reader CPU % of a core", "",
+                f"{e['bytes_total'] / 1e6:.0f}, {e['events_total']}; {e['reader_cpu_percent'] or 0:.0f} %")
+            for st in e["stalled"]:
+                print(f"{'  stalled stream, read after the phase':46} {st['bytes'] / 1024:.0f} KB, {st['run_created']} of"
+                      f" {b['runs_accepted']} run.created; ended: {st['ended'] or 'no'}")
+            closes = b["server_metrics_at_end"]["stream_closes"]
+            print(f"{'  server: stream closes by reason':46} "
+                  + (", ".join(f"{k} {v:.0f}" for k, v in closes.items() if v) or "none"))
+        checks.append({"check": f"throughput with {args.streams} streams / without >= {RATIO_TARGET}", "value": ratio,
+                       "ok": ratio is not None and ratio >= RATIO_TARGET})
+        if e:
+            p99 = e["latency_ms"]["p99"] if e["latency_ms"] else None
+            checks.append({"check": f"run.created delivery p99 < {DELIVERY_P99_TARGET_MS:.0f} ms", "value": p99,
+                           "ok": p99 is not None and p99 < DELIVERY_P99_TARGET_MS})
+            complete = e["deliveries_missing"] == 0 and e["streams_closed_by_server"] == 0
+            checks.append({"check": "every read stream stayed open and got every run.created (missing)",
+                           "value": e["deliveries_missing"], "ok": complete})
+    if "metrics" in results:
+        m = results["metrics"]
+        row(f"GET /metrics, {sum(m['runs_in_store'].values())} runs stored: p50/p99/max ms", fmt_ms(m["metrics_ms"]),
+            "", "", f"p99 < {SCRAPE_P99_TARGET_MS:.0f}")
+        row("  GET /healthz (reference): p50/p99/max ms", fmt_ms(m["healthz_ms"]))
+        checks.append({"check": f"/metrics scrape p99 < {SCRAPE_P99_TARGET_MS:.0f} ms", "value": m["metrics_ms"]["p99"],
+                       "ok": m["metrics_ms"]["p99"] < SCRAPE_P99_TARGET_MS})
+    return checks
+
+
 def _terminate(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -699,8 +778,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=10, help="seconds of submitting in phases A and B (default 10)")
     ap.add_argument("--streams", type=int, default=500, help="event streams read in phase B (default 500)")
     ap.add_argument("--stalled", type=int, default=1, help="extra streams never read during phase B (default 1)")
-    ap.add_argument("--submitters", type=int, default=4,
-                    help="client processes POSTing runs, one keep-alive connection each (default 4)")
+    ap.add_argument("--submitters", type=int, default=8,
+                    help="client processes POSTing runs, one keep-alive connection each (default 8)")
     ap.add_argument("--runs", type=int, default=10000, help="finished runs in the store for the /metrics part (default 10000)")
     ap.add_argument("--scrapes", type=int, default=200, help="timed GET /metrics (and GET /healthz) (default 200)")
     ap.add_argument("--drain-timeout", type=float, default=120,
@@ -749,7 +828,10 @@ def main():
     try:
         for part in parts:
             try:
-                results[part] = part_streams(args, workroot) if part == "streams" else part_metrics(args, workroot)
+                if part == "streams":
+                    part_streams(args, workroot, results.setdefault("streams", {}))
+                else:
+                    results["metrics"] = part_metrics(args, workroot)
             except (BenchError, OSError, ValueError, KeyError, EOFError, http.client.HTTPException) as e:
                 failures.append({"part": part, "error": str(e)})
                 print(f"  {part}: FAILED: {e}", file=sys.stderr)
@@ -766,60 +848,7 @@ def main():
             shutil.rmtree(workroot, ignore_errors=True)
 
     print()
-    header = f"{'measurement':44} {'no streams':>14} {str(args.streams) + ' streams':>14} {'ratio':>7}  target"
-    print(header)
-    print("-" * len(header))
-    checks = []
-    if "streams" in results:
-        s = results["streams"]
-        a, b = s["A"], s["B"]
-
-        def num(v, f="{:14.0f}"):
-            return f.format(v) if v is not None else f"{'-':>14}"
-
-        ratio = s["throughput_ratio"]
-        print(f"{'runs completed/s (first POST -> all ended)':44} {num(a['completed_per_s'])} {num(b['completed_per_s'])}"
-              f" {(f'{ratio:7.3f}' if ratio is not None else '      -')}  >= {RATIO_TARGET}")
-        print(f"{'runs submitted/s (target ' + format(args.rate, '.0f') + ')':44} {num(a['submitted_per_s'])}"
-              f" {num(b['submitted_per_s'])}")
-        print(f"{'  POST latency p50 / p99 / max, ms':44} {fmt_ms(a['post_latency_ms']):>14} {fmt_ms(b['post_latency_ms']):>14}")
-        print(f"{'  last run ended after the last POST, s':44} {num(a['drain_s_after_last_post'], '{:14.2f}')}"
-              f" {num(b['drain_s_after_last_post'], '{:14.2f}')}")
-        print(f"{'  server CPU s (+ its tasks)':44} {a['server_cpu_s']:8.1f} ({a['children_cpu_s']:.1f})"
-              f" {b['server_cpu_s']:8.1f} ({b['children_cpu_s']:.1f})")
-        e = b.get("events")
-        if e:
-            lat = e["latency_ms"]
-            print(f"{'run.created delivery p50 / p99 / max, ms':44} {'':14} {fmt_ms(lat):>14} {'':7}  p99 < {DELIVERY_P99_TARGET_MS:.0f}")
-            trend = list(e["latency_by_submit_second"].values())
-            if trend:
-                step = max(1, len(trend) // 8)
-                print(f"{'  p99 by second of submitting, ms':44} " + " ".join(f"{t['p99_ms']:.0f}" for t in trend[::step]))
-            print(f"{'  deliveries (missing), streams closed':44} {'':14} {e['deliveries_matched']:>9} ({e['deliveries_missing']})"
-                  f"  {e['streams_closed_by_server']} closed, {e['resets']} resets")
-            print(f"{'  read: MB, events; reader CPU % of a core':44} {'':14} {e['bytes_total'] / 1e6:.0f} MB, {e['events_total']},"
-                  f" {e['reader_cpu_percent'] or 0:.0f} %")
-            for st in e["stalled"]:
-                print(f"{'  stalled stream (read after the phase)':44} {'':14} {st['bytes']} bytes, {st['events']} events,"
-                      f" ended: {st['ended'] or 'no'}")
-            sm = b["server_metrics_at_end"]["stream_closes"]
-            print(f"{'  server: stream closes by reason':44} {'':14} " + ", ".join(f"{k} {v:.0f}" for k, v in sm.items() if v))
-        checks.append({"check": f"throughput with {args.streams} streams / without >= {RATIO_TARGET}", "value": ratio,
-                       "ok": ratio is not None and ratio >= RATIO_TARGET})
-        if e:
-            p99 = e["latency_ms"]["p99"] if e["latency_ms"] else None
-            checks.append({"check": f"run.created delivery p99 < {DELIVERY_P99_TARGET_MS:.0f} ms", "value": p99,
-                           "ok": p99 is not None and p99 < DELIVERY_P99_TARGET_MS})
-            complete = e["deliveries_missing"] == 0 and e["streams_closed_by_server"] == 0
-            checks.append({"check": "every read stream stayed open and got every run.created",
-                           "value": e["deliveries_missing"], "ok": complete})
-    if "metrics" in results:
-        m = results["metrics"]
-        label = f"GET /metrics, {m['submit']['runs_accepted']} runs: p50 / p99 / max ms"
-        print(f"{label:44} {fmt_ms(m['metrics_ms']):>14} {'':14} {'':7}  p99 < {SCRAPE_P99_TARGET_MS:.0f}")
-        print(f"{'  GET /healthz (reference): p50 / p99 / max ms':44} {fmt_ms(m['healthz_ms']):>14}")
-        checks.append({"check": f"/metrics scrape p99 < {SCRAPE_P99_TARGET_MS:.0f} ms", "value": m["metrics_ms"]["p99"],
-                       "ok": m["metrics_ms"]["p99"] < SCRAPE_P99_TARGET_MS})
+    checks = table(args, results)
     if failures:
         checks.append({"check": "every part completed", "value": len(failures), "ok": False})
     print()

@@ -1,4 +1,4 @@
-# Shared by core.sh, http.sh and cron.sh (sourced): parse the common flags, check the
+# Shared by core.sh, http.sh, cron.sh and events.sh (sourced): parse the common flags, check the
 # tools, build the release binary once, run the Python driver.
 #
 #   bench_main NAME DRIVER HELP_LAST_LINE "REQUIRED COMMANDS" "APT PACKAGES" "$@"

@@ -11,7 +11,8 @@ public enum APIRoutes {
             // Degraded while the store cannot write (full disk): reads still work, but
             // nothing new can be recorded, which a load balancer should know.
             if let problem = context.store.writeProblem {
-                return ProblemFactory.serviceUnavailable("degraded: the store cannot write: \(problem)", retryAfterSeconds: 30)
+                return ProblemFactory.serviceUnavailable(
+                    "degraded: the store cannot write: \(problem)", retryAfterSeconds: 30)
             }
             return .json(200, ["status": "ok"])
         }

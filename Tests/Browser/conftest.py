@@ -7,33 +7,13 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Python"))
-from baton_server import Server  # noqa: E402
+from baton_server import make_server, server  # noqa: E402,F401  (pytest fixtures)
 
 
 def chromium_paths():
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     driver = shutil.which("chromedriver")
     return browser, driver
-
-
-@pytest.fixture
-def server():
-    running = Server()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def make_server():
-    started = []
-
-    def make(*extra, token=None):
-        started.append(Server(*extra, token=token))
-        return started[-1]
-
-    yield make
-    for running in started:
-        running.stop()
 
 
 @pytest.fixture

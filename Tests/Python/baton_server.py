@@ -11,6 +11,8 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BATON = os.environ.get("BATON_BIN", os.path.join(REPO, ".build", "debug", "baton"))
@@ -72,3 +74,25 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+@pytest.fixture
+def server():
+    """A fresh server, stopped after the test."""
+    running = Server()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def make_server():
+    """Starts servers with extra flags or a token; all stopped after the test."""
+    started = []
+
+    def make(*extra, token=None):
+        started.append(Server(*extra, token=token))
+        return started[-1]
+
+    yield make
+    for running in started:
+        running.stop()
