@@ -66,6 +66,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Most bytes of request bodies buffered at once over all connections; more answers 503.")
     var maxBufferedBytes = 128 << 20
 
+    @Option(
+        help:
+            "Seconds a connection has to send a complete request head (line and headers), from its opening or its previous request (0: no deadline)."
+    )
+    var requestHeadDeadline = 10
+
     func validate() throws {
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard maxHookBodyBytes >= 0 else {
@@ -76,6 +82,9 @@ struct ServeCommand: ParsableCommand {
         }
         guard maxBufferedBytes >= 1 else {
             throw ValidationError("--max-buffered-bytes must be positive, not \(maxBufferedBytes)")
+        }
+        guard (0...86_400).contains(requestHeadDeadline) else {
+            throw ValidationError("--request-head-deadline must be from 0 to 86400 seconds, not \(requestHeadDeadline)")
         }
         guard (1...100_000).contains(maxEventStreams) else {
             throw ValidationError("--max-event-streams must be from 1 to 100000, not \(maxEventStreams)")

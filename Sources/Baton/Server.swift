@@ -103,7 +103,8 @@ struct Server {
         let server = HTTPServer(
             configuration: HTTPServerConfiguration(
                 host: address.host, port: address.port, maxBodyBytes: command.maxBodyBytes,
-                perIPConnectionLimit: command.maxConnectionsPerIP, maxBufferedBytes: command.maxBufferedBytes),
+                perIPConnectionLimit: command.maxConnectionsPerIP, maxBufferedBytes: command.maxBufferedBytes,
+                requestHeadDeadlineSeconds: command.requestHeadDeadline),
             logger: logger, preflight: APIRoutes.preflight(context),
             onRequest: { metrics.requestCompleted(route: $0.route, status: $0.status, seconds: $0.durationSeconds) },
             bodyLimit: APIRoutes.bodyLimit(context),

@@ -50,6 +50,7 @@ static inline struct MHD_Daemon *baton_mhd_start_daemon(
     unsigned int per_ip_connection_limit,
     MHD_AccessHandlerCallback access_handler, void *access_handler_cls,
     MHD_RequestCompletedCallback completed, void *completed_cls,
+    MHD_NotifyConnectionCallback notify_connection, void *notify_connection_cls,
     MHD_LogCallback logger, void *logger_cls) {
     struct MHD_OptionItem options[] = {
         {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)logger, logger_cls},
@@ -59,6 +60,7 @@ static inline struct MHD_Daemon *baton_mhd_start_daemon(
         {MHD_OPTION_LISTEN_BACKLOG_SIZE, (intptr_t)listen_backlog, NULL},
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)per_ip_connection_limit, NULL},
         {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, completed_cls},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)notify_connection, notify_connection_cls},
         {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)&baton_mhd_unescape_identity, NULL},
         {thread_pool_size > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
          (intptr_t)thread_pool_size, NULL},

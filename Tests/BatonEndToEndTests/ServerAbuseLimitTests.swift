@@ -84,6 +84,44 @@ import Testing
         }
     }
 
+    /// Slowloris: connections that trickle header bytes never go idle, so only a deadline on
+    /// the head closes them. Before it existed they held the per-IP slots for as long as the
+    /// client liked.
+    @Test func connectionsThatTrickleTheirHeadAreClosedAtTheDeadline() async throws {
+        let options = ServerOptions(
+            extraArguments: ["--max-connections-per-ip", "4", "--request-head-deadline", "1"])
+        try await withTestServer(options) { server in
+            let port = try server.port
+            let tricklers = try (0..<4).map { _ in try RawSocket(port: port, readTimeout: .seconds(10)) }
+            for socket in tricklers { try socket.send("GET /healthz HTTP/1.1\r\nHost: x\r\n") }
+            // One header byte per 100 ms for up to 5 s: never inactive, never complete.
+            let trickled = try await RawSocket.offload { () -> [Bool] in
+                var open = [Bool](repeating: true, count: tricklers.count)
+                for _ in 0..<50 where open.contains(true) {
+                    usleep(100_000)
+                    for (index, socket) in tricklers.enumerated() where open[index] {
+                        if (try? socket.send("X")) == nil { open[index] = false }
+                    }
+                }
+                return open
+            }
+            #expect(!trickled.contains(true), "trickling connections still open after 5 s: \(trickled)")
+            // What the server sent them before closing: nothing (the head never arrived).
+            for socket in tricklers {
+                #expect(((try? socket.readToEnd()) ?? Data()).isEmpty)
+            }
+            // The address gets its slots back.
+            var answered = false
+            for _ in 0..<100 where !answered {
+                answered = (try? await server.client.get("/healthz").status) == 200
+                if !answered { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(answered)
+            let log = try server.process.stderr
+            #expect(log.contains("request head did not arrive in time"), "\(log.suffix(2000))")
+        }
+    }
+
     @Test func stalledLogReadersDoNotMakeTheServerHoldCopiesOfTheLog() async throws {
         try await withTestServer { server in
             let created = try await server.submit([

@@ -28,7 +28,8 @@ enum MHDCallbacks {
         let context = Unmanaged<ServerContext>.fromOpaque(cls).takeUnretainedValue()
 
         guard let state = requestState.pointee else {
-            // First call: only the headers are in.
+            // First call: only the headers are in, so the head deadline no longer applies.
+            context.headDeadline.headArrived(connection)
             let accumulator = context.begin(connection: connection, url: url, method: method)
             requestState.pointee = Unmanaged.passRetained(accumulator).toOpaque()
             if let early = context.earlyResponse(for: accumulator) {
@@ -54,6 +55,7 @@ enum MHDCallbacks {
     /// request. Called for every request the access handler saw, however it ended.
     static func requestCompleted(
         cls: UnsafeMutableRawPointer?,
+        connection: OpaquePointer?,
         requestState: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
         termination: MHD_RequestTerminationCode
     ) {
@@ -61,8 +63,24 @@ enum MHDCallbacks {
         requestState.pointee = nil
         let accumulator = Unmanaged<RequestAccumulator>.fromOpaque(state).takeRetainedValue()
         guard let cls else { return }
-        Unmanaged<ServerContext>.fromOpaque(cls).takeUnretainedValue()
-            .complete(accumulator, termination: termination)
+        let context = Unmanaged<ServerContext>.fromOpaque(cls).takeUnretainedValue()
+        // A kept-alive connection waits for its next request head from now on.
+        if let connection { context.headDeadline.awaitHead(connection) }
+        context.complete(accumulator, termination: termination)
+    }
+
+    /// MHD_NotifyConnectionCallback: a connection opened (its first request head is now
+    /// awaited) or closed.
+    static func connectionNotified(
+        cls: UnsafeMutableRawPointer?, connection: OpaquePointer?, code: MHD_ConnectionNotificationCode
+    ) {
+        guard let cls, let connection else { return }
+        let deadline = Unmanaged<ServerContext>.fromOpaque(cls).takeUnretainedValue().headDeadline
+        if code == .CONNECTION_NOTIFY_STARTED {
+            deadline.awaitHead(connection)
+        } else {
+            deadline.closed(connection)
+        }
     }
 
     /// MHD_LogCallback: formats libmicrohttpd's message and records it.

@@ -52,7 +52,8 @@ public final class HTTPServer: @unchecked Sendable {
         self.context = ServerContext(
             handler: handler, preflight: preflight, logger: logger,
             maxBodyBytes: configuration.maxBodyBytes, onRequest: onRequest, bodyLimit: bodyLimit,
-            budget: BodyBudget(limit: configuration.maxBufferedBytes))
+            budget: BodyBudget(limit: configuration.maxBufferedBytes),
+            headDeadline: HeadDeadline(seconds: configuration.requestHeadDeadlineSeconds, logger: logger))
     }
 
     deinit {
@@ -112,9 +113,13 @@ public final class HTTPServer: @unchecked Sendable {
                         requestState: requestState)
                 },
                 cls,
-                { cls, _, requestState, termination in
+                { cls, connection, requestState, termination in
                     MHDCallbacks.requestCompleted(
-                        cls: cls, requestState: requestState, termination: termination)
+                        cls: cls, connection: connection, requestState: requestState, termination: termination)
+                },
+                cls,
+                { cls, connection, _, code in
+                    MHDCallbacks.connectionNotified(cls: cls, connection: connection, code: code)
                 },
                 cls,
                 { cls, format, arguments in
@@ -131,6 +136,7 @@ public final class HTTPServer: @unchecked Sendable {
                     + (messages.isEmpty ? "" : ": " + messages.joined(separator: "; ")))
         }
         daemon = started
+        context.headDeadline.start()
         let port = Int(baton_mhd_bind_port(started))
         logger.info(
             "HTTP server listening",
@@ -167,6 +173,7 @@ public final class HTTPServer: @unchecked Sendable {
         }
         _ = context.closeWaitingConnections()
         MHD_stop_daemon(running)
+        context.headDeadline.stop()
         context.resetStopping()
         if listenSocket != MHD_INVALID_SOCKET {
             close(listenSocket)

@@ -23,6 +23,11 @@ public struct HTTPServerConfiguration: Sendable {
     /// Request bodies buffered at once across all connections at most, in bytes; a request
     /// that would go over answers `503` with `Retry-After` before its body is read.
     public var maxBufferedBytes: Int
+    /// Seconds a connection has to deliver a complete request head (request line and
+    /// headers), counted from its opening or from the end of its previous request (`0`: no
+    /// deadline). The inactivity timeout alone never fires for a client that trickles a
+    /// byte now and then; this does.
+    public var requestHeadDeadlineSeconds: Int
 
     /// The default body limit, 16 MiB (SPEC §4).
     public static let defaultMaxBodyBytes = 16 * 1024 * 1024
@@ -37,8 +42,10 @@ public struct HTTPServerConfiguration: Sendable {
         connectionTimeoutSeconds: Int = 30,
         listenBacklog: Int = 4096,
         perIPConnectionLimit: Int = 1024,
-        maxBufferedBytes: Int = 128 * 1024 * 1024
+        maxBufferedBytes: Int = 128 * 1024 * 1024,
+        requestHeadDeadlineSeconds: Int = 10
     ) {
+        self.requestHeadDeadlineSeconds = requestHeadDeadlineSeconds
         self.perIPConnectionLimit = perIPConnectionLimit
         self.maxBufferedBytes = maxBufferedBytes
         self.host = host
@@ -69,6 +76,9 @@ public struct HTTPServerConfiguration: Sendable {
             problems.append("perIPConnectionLimit \(perIPConnectionLimit) is not in 0...1000000")
         }
         if maxBufferedBytes < 1 { problems.append("maxBufferedBytes must be positive") }
+        if !(0...86_400).contains(requestHeadDeadlineSeconds) {
+            problems.append("requestHeadDeadlineSeconds \(requestHeadDeadlineSeconds) is not in 0...86400")
+        }
         return problems
     }
 }

@@ -16,6 +16,8 @@ final class ServerContext: @unchecked Sendable {
     let bodyLimit: (@Sendable (HTTPRequest) -> Int?)?
     /// Bytes of request bodies buffered across all connections.
     let budget: BodyBudget
+    /// Closes connections whose request head is too slow to arrive.
+    let headDeadline: HeadDeadline
 
     private let lock = NSLock()
     private var libraryMessages: [String] = []
@@ -29,8 +31,10 @@ final class ServerContext: @unchecked Sendable {
         maxBodyBytes: Int,
         onRequest: (@Sendable (CompletedRequest) -> Void)?,
         bodyLimit: (@Sendable (HTTPRequest) -> Int?)? = nil,
-        budget: BodyBudget = BodyBudget(limit: .max)
+        budget: BodyBudget = BodyBudget(limit: .max),
+        headDeadline: HeadDeadline = HeadDeadline(seconds: 0, logger: nil)
     ) {
+        self.headDeadline = headDeadline
         self.bodyLimit = bodyLimit
         self.budget = budget
         self.handler = handler
