@@ -32,10 +32,12 @@ final class BatonProcess: @unchecked Sendable {
     private let stderrPath: String
 
     /// Starts `baton ARGUMENTS` in `directory` (default: the scratch directory), with the
-    /// scratch tag and `environment` added to the test's environment.
+    /// scratch tag and `environment` added to the test's environment; through `launcher`
+    /// (e.g. `["/usr/bin/env"]`) when one is given.
     init(
         _ arguments: [String], scratch: Scratch, directory: String? = nil,
-        environment: [String: String] = [:], unsetting: [String] = [], standardInput: Pipe? = nil
+        environment: [String: String] = [:], unsetting: [String] = [], standardInput: Pipe? = nil,
+        launcher: [String] = []
     ) throws {
         self.arguments = arguments
         let id = UUID().uuidString.prefix(8)
@@ -52,8 +54,13 @@ final class BatonProcess: @unchecked Sendable {
             try? out.close()
             try? err.close()
         }
-        process.executableURL = TestSupport.batonBinary
-        process.arguments = arguments
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = launcher.dropFirst() + [TestSupport.batonBinary.path] + arguments
+        } else {
+            process.executableURL = TestSupport.batonBinary
+            process.arguments = arguments
+        }
         process.currentDirectoryURL = URL(fileURLWithPath: directory ?? scratch.directory.path)
         var env = ProcessInfo.processInfo.environment
         env[Scratch.tagVariable] = scratch.tag

@@ -17,6 +17,8 @@ struct ServerOptions: Sendable {
     var environment: [String: String] = [:]
     /// The server's working directory (default: the scratch directory).
     var directory: String?
+    /// A program that starts the server (BatonProcess `launcher`).
+    var launcher: [String] = []
 
     init(
         token: String? = nil, workers: Int? = nil, maxBodyBytes: Int? = nil, maxTasks: Int? = nil,
@@ -53,12 +55,15 @@ final class ServerProcess: Sendable {
     let arguments: [String]
     private let baton: BatonProcess
 
-    init(arguments: [String], scratch: Scratch, environment: [String: String], directory: String?) throws {
+    init(
+        arguments: [String], scratch: Scratch, environment: [String: String], directory: String?,
+        launcher: [String] = []
+    ) throws {
         self.arguments = arguments
         let unsetting = environment["BATON_TOKEN"] == nil ? ["BATON_TOKEN"] : []
         baton = try BatonProcess(
             ["serve"] + arguments, scratch: scratch, directory: directory, environment: environment,
-            unsetting: unsetting)
+            unsetting: unsetting, launcher: launcher)
     }
 
     var pid: pid_t { baton.pid }
@@ -135,7 +140,7 @@ final class TestServer: @unchecked Sendable {
         if let token = options.token { try scratch.write("token", token + "\n") }
         let process = try ServerProcess(
             arguments: arguments, scratch: scratch, environment: options.environment,
-            directory: options.directory)
+            directory: options.directory, launcher: options.launcher)
         do {
             let port = try await process.waitForPort()
             current.withLock { $0 = (process, port) }

@@ -43,7 +43,7 @@ public final class Executor: RunControl {
         if !ExecutorLoop.becomeSubreaper() {
             logger.warning("cannot become a child subreaper; daemons that tasks start with setsid may outlive them")
         }
-        try loop.resumeUnfinishedRuns(now: Date(), accept: resuming)
+        try loop.resumeUnfinishedRuns(now: loop.clock.now(), accept: resuming)
         inbox.attach(waker: loop.reactor.waker)
         let thread = Thread { loop.run() }
         thread.name = "baton-executor"

@@ -54,7 +54,7 @@ extension ExecutorLoop {
             batch.tasks.append((record.id, task))
         }
         do {
-            try store.apply(batch)
+            try store.apply(clock.wallTimes(batch))
         } catch {
             logger.error("could not record the run as failed", metadata: ["run": "\(record.id)", "error": "\(error)"])
         }
@@ -67,7 +67,7 @@ extension ExecutorLoop {
         guard !pidOf.isEmpty else { return }
         logger.info("stopping tasks for shutdown", metadata: ["count": "\(pidOf.count)"])
         // Each task gets its run's kill_grace_seconds (capped by the server's own bound).
-        let start = Date()
+        let start = clock.now()
         var killAt: [UInt64: Date] = [:]
         for (tag, ref) in tagToRef {
             guard let pid = pidOf[ref] else { continue }
@@ -76,13 +76,13 @@ extension ExecutorLoop {
             killAt[tag] = start.addingTimeInterval(grace)
         }
         while !tagToRef.isEmpty {
-            let now = Date()
+            let now = clock.now()
             for (tag, due) in killAt where due <= now {
                 if let ref = tagToRef[tag], let pid = pidOf[ref] { reactor.signalGroup(pid: pid, SIGKILL) }
                 killAt[tag] = nil
             }
             let next = killAt.values.min() ?? now.addingTimeInterval(1)
-            for exit in reactor.poll(until: next) {
+            for exit in reactor.poll(until: clock.wall(next)) {
                 tagToRef[exit.tag] = nil
                 killAt[exit.tag] = nil
             }
@@ -96,7 +96,7 @@ extension ExecutorLoop {
         }
         pidOf.removeAll()
         do {
-            try store.apply(batch)
+            try store.apply(clock.wallTimes(batch))
         } catch {
             logger.error("could not record the shutdown", metadata: ["error": "\(error)"])
         }

@@ -18,6 +18,8 @@ final class ExecutorLoop: @unchecked Sendable {
     /// every active run).
     var statsUpdatedAt = Date.distantPast
     let reactor: ChildReactor
+    /// Every `now` the engine sees: wall-clock readings that never jump (SteadyClock).
+    let clock = SteadyClock()
     var engine: Engine
     /// `<data dir>/`, joined to log paths by plain concatenation (a URL per spawn shows in
     /// profiles).
@@ -72,15 +74,15 @@ final class ExecutorLoop: @unchecked Sendable {
     /// timer or message.
     func run() {
         while true {
-            handleInbox(now: Date())
+            handleInbox(now: clock.now())
             settle()
             if let reply = shutdownReply {
                 stopAllForShutdown()
                 reply.send(())
                 return
             }
-            let exits = reactor.poll(until: nextWake)
-            let now = Date()
+            let exits = reactor.poll(until: nextWake.map(clock.wall))
+            let now = clock.now()
             if let onLog = observers.onLog { reportLogs(exits, to: onLog) }
             for exit in exits {
                 if let marks = marksOfTag.removeValue(forKey: exit.tag) { liveAttempts.remove(marks) }
@@ -98,7 +100,7 @@ final class ExecutorLoop: @unchecked Sendable {
     var nextWake: Date? {
         var wake = engine.nextWake
         if unwrittenBatch != nil {
-            let retry = Date().addingTimeInterval(Self.retryInterval)
+            let retry = clock.now().addingTimeInterval(Self.retryInterval)
             wake = wake.map { min($0, retry) } ?? retry
         }
         guard !reactor.children.isEmpty || orphansSeen else { return wake }
@@ -156,7 +158,7 @@ final class ExecutorLoop: @unchecked Sendable {
             logger.critical(
                 "scheduler stalled: nothing running, nothing ready, run not finished; ending it",
                 metadata: ["run": "\(runID)"])
-            engine.abortStalled(runID: runID, now: Date())
+            engine.abortStalled(runID: runID, now: clock.now())
             for action in engine.takeActions() { perform(action) }
         }
         flush()
@@ -171,7 +173,7 @@ final class ExecutorLoop: @unchecked Sendable {
             unannouncedEndings.removeAll()
             engine.removeFinishedRuns()
         }
-        let now = Date()
+        let now = clock.now()
         if engine.runs.isEmpty {
             stats.update(busy: engine.busy, ready: 0)
         } else if now.timeIntervalSince(statsUpdatedAt) >= 0.05 {
@@ -236,7 +238,7 @@ final class ExecutorLoop: @unchecked Sendable {
         } catch {
             let message = "\(error)"
             appendToLog(plan.logPath, "baton: \(message)\n")
-            engine.spawnFailed(plan.ref, message: message, now: Date())
+            engine.spawnFailed(plan.ref, message: message, now: clock.now())
         }
     }
 
@@ -250,24 +252,27 @@ final class ExecutorLoop: @unchecked Sendable {
         batch.tasks += fresh.tasks
         batch.attempts += fresh.attempts
         guard !batch.isEmpty else { return }
+        // Stored and announced times are wall-clock ones, even after the clock was stepped
+        // (a failed batch is kept on the engine's clock and moved again when retried).
+        let stored = clock.wallTimes(batch)
         do {
-            try store.apply(batch)
+            try store.apply(stored)
         } catch {
             if unwrittenBatch == nil {
                 logger.error("could not record run changes; retrying", metadata: ["error": "\(error)"])
             }
             unwrittenBatch = batch
-            unwrittenSince = unwrittenSince ?? Date()
+            unwrittenSince = unwrittenSince ?? clock.now()
             return
         }
         if let since = unwrittenSince {
             logger.notice(
                 "recorded the run changes that had failed",
-                metadata: ["after_seconds": "\(String(format: "%.1f", Date().timeIntervalSince(since)))"])
+                metadata: ["after_seconds": "\(String(format: "%.1f", clock.now().timeIntervalSince(since)))"])
         }
         unwrittenBatch = nil
         unwrittenSince = nil
-        observers.onBatch?(batch)
+        observers.onBatch?(stored)
     }
 
     /// How often a failed batch is retried while nothing else happens.

@@ -14,32 +14,37 @@ extension ChildReactor {
     /// is empty when the deadline or a wake ended the wait. With no child and no deadline
     /// only a wake returns.
     public func poll(until deadline: Date?) -> [ChildExit] {
+        // The wall-clock deadline becomes a monotonic one at once: a step of the wall clock
+        // during the wait neither ends it early nor stretches it.
+        let due = deadline.map { ContinuousClock.now + .seconds(max(0, $0.timeIntervalSinceNow)) }
         var exits: [ChildExit] = []
         while true {
-            let woken = waitForEvents(timeoutMilliseconds: timeout(until: deadline))
+            let woken = waitForEvents(timeoutMilliseconds: timeout(until: due))
             for child in exitedScratch {
                 if let exit = finish(child) { exits.append(exit) }
             }
             exitedScratch.removeAll(keepingCapacity: true)
             if !exits.isEmpty || woken { return exits }
-            if let deadline, deadline.timeIntervalSinceNow <= 0 { return exits }
-            if tracksLogProgress && !logProgress.isEmpty && logProgressDue.timeIntervalSinceNow <= 0 {
-                logProgressDue = Date().addingTimeInterval(Self.logProgressInterval)
+            let now = ContinuousClock.now
+            if let due, due <= now { return exits }
+            if tracksLogProgress && !logProgress.isEmpty && logProgressDue <= now {
+                logProgressDue = now + .seconds(Self.logProgressInterval)
                 return exits
             }
         }
     }
 
-    private func timeout(until deadline: Date?) -> Int32 {
+    private func timeout(until due: ContinuousClock.Instant?) -> Int32 {
         var milliseconds: Int32 = -1
-        var deadline = deadline
+        var due = due
         if tracksLogProgress && !logProgress.isEmpty {
-            deadline = min(deadline ?? logProgressDue, logProgressDue)
+            due = min(due ?? logProgressDue, logProgressDue)
         }
-        if let deadline {
-            let seconds = deadline.timeIntervalSinceNow
+        if let due {
+            let (seconds, attoseconds) = (due - ContinuousClock.now).components
+            let remaining = Double(seconds) + Double(attoseconds) * 1e-18
             // Round up: waking a little late is harmless, waking early just loops.
-            milliseconds = seconds <= 0 ? 0 : Int32(min((seconds * 1000).rounded(.up), 3_600_000))
+            milliseconds = remaining <= 0 ? 0 : Int32(min((remaining * 1000).rounded(.up), 3_600_000))
         }
         if childrenWithoutPidFD > 0 {
             let interval = Self.sweepIntervalMilliseconds

@@ -47,7 +47,7 @@ public final class ChildReactor {
     /// ``poll(until:)`` returns for log growth at most this often (a live log view needs
     /// a few updates a second, not one per pipe read).
     static let logProgressInterval: Double = 0.05
-    var logProgressDue = Date.distantPast
+    var logProgressDue = ContinuousClock.now
 
     /// What a `pollSet` entry (after the waker's) watches.
     enum PollOwner {
