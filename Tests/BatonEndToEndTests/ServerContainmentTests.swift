@@ -22,6 +22,33 @@ import Testing
         }
     }
 
+    /// The same when the task is stopped instead of ending: by its timeout, or by a cancel.
+    @Test(arguments: ["timeout", "cancel"])
+    func aDaemonThatLeftItsTaskGroupIsStoppedWhenTheTaskIsStopped(_ how: String) async throws {
+        try await withTestServer { server in
+            var daemon: [String: Any] = [
+                "name": "daemon", "command": "(setsid sleep 619 >/dev/null 2>&1 </dev/null &); sleep 60",
+            ]
+            // Long enough for a loaded machine to see the daemon start first.
+            if how == "timeout" { daemon["timeout_seconds"] = 5 }
+            let created = try await server.submit(["kill_grace_seconds": 1, "tasks": [daemon]])
+            let id = try #require(created["id"] as? String)
+            // The escaped daemon leads a session of its own (the task's shell leads its group).
+            try await waitUntil("the escaped sleep 619 to start", within: .seconds(10)) {
+                marked(id).contains { pid in
+                    ProcessTable.entry(pid).map { $0.command == "sleep" && $0.pgid == pid } ?? false
+                }
+            }
+            if how == "cancel" {
+                #expect(try await server.client.post("/v1/runs/\(id)/cancel").status == 202)
+            }
+            let done = try await server.waitForRun(id)
+            let status = how == "timeout" ? "timed_out" : "cancelled"
+            #expect(task(done, "daemon")?["status"] as? String == status, "\(done)")
+            try await waitUntil("the escaped sleep 619 to be stopped", within: .seconds(10)) { marked(id).isEmpty }
+        }
+    }
+
     @Test func startingAttemptsAreRecordedBeforeTheirProcessesExist() async throws {
         try await withTestServer(ServerOptions(workers: 64)) { server in
             let tasks = (0..<50).map { index -> [String: Any] in

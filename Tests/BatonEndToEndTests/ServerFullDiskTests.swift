@@ -30,10 +30,16 @@ import Testing
             try await waitUntil("the store to report the full disk", within: .seconds(20)) {
                 (try? Self.health(server))?.contains("degraded") == true
             }
+            // A load balancer sees it: /healthz is a 503 problem naming the store.
+            let health = try await server.client.get("/healthz")
+            let degraded = expectProblem(health, 503)
+            #expect((degraded["detail"] as? String)?.contains("the store cannot write") == true, "\(degraded)")
+            #expect(health.header("Retry-After") != nil)
             let refused = try await server.client.post(
                 "/v1/runs", body: Data(#"{"tasks":[{"name":"x","command":"true"}]}"#.utf8),
                 contentType: "application/json")
             let problem = expectProblem(refused, 507)
+            #expect(refused.header("Retry-After") == "30")
             #expect((problem["detail"] as? String)?.contains("full") == true, "\(problem)")
             #expect(try await server.run(id)["status"] as? String == "running", "not recorded yet")
 

@@ -12,6 +12,8 @@ extension ExecutorLoop {
     static let orphanScanInterval: TimeInterval = 1
     /// At most this often right after exits.
     static let orphanScanAfterExits: TimeInterval = 0.05
+    /// Scans owed after exits (see ``orphanScansOwed``).
+    static let orphanScansAfterExits = 2
 
     /// Makes this process the reaper of its orphaned descendants (once, at start).
     static func becomeSubreaper() -> Bool {
@@ -19,9 +21,14 @@ extension ExecutorLoop {
     }
 
     func reapOrphansIfDue(now: Date, hadExits: Bool) {
+        // Owed even when this round cannot scan (one just ran): `nextWake` then comes back
+        // for it, so a daemon that escaped a cancelled task is not left to the next event.
+        if hadExits { orphanScansOwed = Self.orphanScansAfterExits }
         let since = now.timeIntervalSince(orphansScannedAt)
-        guard since >= Self.orphanScanInterval || (hadExits && since >= Self.orphanScanAfterExits) else { return }
+        let soon = orphanScansOwed == Self.orphanScansAfterExits
+        guard since >= Self.orphanScanInterval || (soon && since >= Self.orphanScanAfterExits) else { return }
         orphansScannedAt = now
+        orphanScansOwed = max(0, orphanScansOwed - 1)
         reapOrphans()
     }
 

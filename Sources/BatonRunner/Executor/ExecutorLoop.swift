@@ -45,6 +45,10 @@ final class ExecutorLoop: @unchecked Sendable {
     var heldSpawns: [EngineAction] = []
     /// Whether the last scan found orphans (then the next one is due even when idle).
     var orphansSeen = false
+    /// Scans owed to attempts that ended: one soon after the exit, one a second later
+    /// (an escaped daemon may be re-parented to the server only once its task's group is
+    /// gone), even when nothing else runs any more.
+    var orphanScansOwed = 0
     var nextTag: UInt64 = 1
     /// Per-run environment additions (webhook payloads and the like).
     var extraEnvironment: [String: [String: String]] = [:]
@@ -103,8 +107,9 @@ final class ExecutorLoop: @unchecked Sendable {
             let retry = clock.now().addingTimeInterval(Self.retryInterval)
             wake = wake.map { min($0, retry) } ?? retry
         }
-        guard !reactor.children.isEmpty || orphansSeen else { return wake }
-        let scan = orphansScannedAt.addingTimeInterval(Self.orphanScanInterval)
+        guard !reactor.children.isEmpty || orphansSeen || orphanScansOwed > 0 else { return wake }
+        let soon = orphanScansOwed == Self.orphanScansAfterExits
+        let scan = orphansScannedAt.addingTimeInterval(soon ? Self.orphanScanAfterExits : Self.orphanScanInterval)
         return wake.map { min($0, scan) } ?? scan
     }
 

@@ -98,17 +98,23 @@ function showError(where, error) {
 
 // ---------------------------------------------------------------- live events
 
+// The stream opens BEFORE a page fetches what it shows (route() waits for its `hello`), and
+// the events that arrive while the page loads wait in `pending` until it is ready: a
+// change made between the fetch and the stream is never lost. Events carry states, so
+// handing them over after the fetch is safe.
 const live = {
   source: null,
   url: null,
   lastID: null,
+  pending: null,
   open(query) {
     this.close();
     this.url = "/v1/events" + (query ? `?${query}` : "");
-    this.connect();
+    return this.connect();
   },
+  // Resolves once the stream said hello (or failed, or after 3 s): the page may load.
   connect() {
-    if (!this.url || document.hidden) return;
+    if (!this.url || document.hidden) return Promise.resolve();
     const params = new URLSearchParams(this.url.split("?")[1] || "");
     if (token) params.set("access_token", token);
     if (this.lastID) params.set("last_event_id", this.lastID);
@@ -119,8 +125,10 @@ const live = {
     source.addEventListener("error", () => setLive(source.readyState === 2 ? "paused" : "reconnecting"));
     const handle = (message) => {
       if (message.lastEventId) this.lastID = message.lastEventId;
+      if (message.type === "hello") return;
       let data = {};
       try { data = JSON.parse(message.data || "{}"); } catch { return; }
+      if (this.pending) { this.pending.push([message.type, data]); return; }
       if (message.type === "reset") { view?.onReset?.(); return; }
       view?.onEvent?.(message.type, data);
     };
@@ -128,6 +136,11 @@ const live = {
       "workflow.updated", "delivery.received", "notification.updated", "reset"]) {
       source.addEventListener(type, handle);
     }
+    return new Promise((resolve) => {
+      source.addEventListener("hello", resolve, { once: true });
+      source.addEventListener("error", resolve, { once: true });
+      setTimeout(resolve, 3000);
+    });
   },
   close() {
     if (this.source) this.source.close();
@@ -172,6 +185,19 @@ function fillRunRow(row, run) {
     el("td", {}, when(run.created_at)),
     el("td", { class: "num" }, seconds(run.started_at, run.finished_at)),
   );
+}
+
+// A run.updated event on a shown row (its data has no name nor workflow).
+function updateRunRow(row, data) {
+  row.dataset.status = data.status;
+  const cells = row.children;
+  cells[1].replaceChildren(statusBadge(data.status));
+  if (data.counts) {
+    const total = Object.values(data.counts).reduce((a, b) => a + b, 0);
+    const done = total - (data.counts.pending || 0) - (data.counts.running || 0);
+    cells[4].textContent = `${done}/${total}`;
+  }
+  cells[6].textContent = seconds(data.started_at, data.finished_at);
 }
 
 async function showRuns(params) {
@@ -221,25 +247,29 @@ async function showRuns(params) {
 
   const matches = (run) => (!filters.status || run.status === filters.status)
     && (!filters.name || run.name === filters.name) && (!filters.workflow || run.workflow === filters.workflow);
+  // With a status filter, a run that reaches that status joins the list. run.updated does
+  // not say its name or workflow, so the first page is fetched again (once per burst).
+  let refetch = null;
+  const refetchSoon = () => { refetch ??= setTimeout(() => { refetch = null; load(true); }, 100); };
   return {
     onEvent(type, data) {
       if (type === "run.created" && matches(data)) {
+        if (rows.has(data.id)) return; // already on the page fetched while the stream opened
         if (rows.size === 0) body.replaceChildren();
         const row = runRow(data);
         rows.set(data.id, row);
         body.prepend(row);
       } else if (type === "run.updated") {
         const row = rows.get(data.id);
-        if (!row) return;
-        row.dataset.status = data.status;
-        const cells = row.children;
-        cells[1].replaceChildren(statusBadge(data.status));
-        if (data.counts) {
-          const total = Object.values(data.counts).reduce((a, b) => a + b, 0);
-          const done = total - (data.counts.pending || 0) - (data.counts.running || 0);
-          cells[4].textContent = `${done}/${total}`;
+        if (row && filters.status && data.status !== filters.status) {
+          row.remove();
+          rows.delete(data.id);
+          if (rows.size === 0) body.replaceChildren(el("tr", {}, el("td", { colspan: 7 }, "No runs yet.")));
+        } else if (row) {
+          updateRunRow(row, data);
+        } else if (filters.status && data.status === filters.status) {
+          refetchSoon();
         }
-        cells[6].textContent = seconds(data.started_at, data.finished_at);
       }
     },
     onReset() { load(true); },
@@ -314,7 +344,6 @@ async function showRun(id, params) {
   else if (tab === "timeline") renderTab = await timelineTab(state, panel);
   else renderTab = await tasksTab(state, panel);
 
-  live.open(`run=${encodeURIComponent(id)}`);
   return {
     onEvent(type, data) {
       if (type === "run.updated" && data.id === id) {
@@ -609,7 +638,6 @@ async function showLog(runID, taskName) {
     attemptPicker.addEventListener("change", () => { state.attempt = attemptPicker.value; openAttempt(); });
     await openAttempt();
   } catch (error) { showError(pre, error); }
-  live.open(`run=${encodeURIComponent(runID)}&logs=${encodeURIComponent(taskName)}`);
   return {
     onEvent(type, data) {
       if (type === "log.appended" && data.task === taskName && String(data.attempt) === state.attempt) {
@@ -660,18 +688,19 @@ async function showWorkflows() {
     } catch (error) { showError(body, error); }
   }
   await load();
-  live.open("");
   return { onEvent(type) { if (type === "workflow.updated") load(); }, onReset: load };
 }
 
 async function showWorkflow(name) {
   const section = el("section");
+  let shownRuns = new Set();
   main.replaceChildren(section);
   async function load() {
     let w;
     try { w = await json(`/v1/workflows/${encodeURIComponent(name)}`); } catch (error) { showError(section, error); return; }
     const runs = await json(`/v1/runs?workflow=${encodeURIComponent(name)}&limit=20`).catch(() => ({ runs: [] }));
     const deliveries = await json(`/v1/workflows/${encodeURIComponent(name)}/deliveries`).catch(() => ({ deliveries: [] }));
+    shownRuns = new Set(runs.runs.map((r) => r.id));
     const paused = w.state === "paused";
     const act = (what) => async () => {
       try {
@@ -705,17 +734,24 @@ async function showWorkflow(name) {
     );
   }
   await load();
-  live.open("");
   return {
     onEvent(type, data) {
       if ((type === "workflow.updated" && data.name === name) || (type === "delivery.received" && data.workflow === name)
         || (type === "run.created" && data.workflow === name)) load();
+      else if (type === "run.updated" && shownRuns.has(data.id)) {
+        // A listed run moved on: its row now, the last status once it has ended.
+        const row = section.querySelector(`[data-testid=run-row][data-run-id="${CSS.escape(data.id)}"]`);
+        if (row) updateRunRow(row, data);
+        if (!["queued", "running"].includes(data.status)) load();
+      }
     },
     onReset: load,
   };
 }
 
 // ---------------------------------------------------------------- routing
+
+let routing = 0; // counts route() calls: only the latest one installs its page
 
 async function route() {
   const [pathPart, queryPart] = (location.hash.slice(1) || "/runs").split("?");
@@ -725,16 +761,33 @@ async function route() {
     if (link.dataset.nav === parts[0]) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
+  const generation = ++routing;
   view = null;
   live.lastID = null;
+  live.pending = [];
+  let query = "";
+  if (parts[0] === "runs" && parts[1]) {
+    query = `run=${encodeURIComponent(parts[1])}`;
+    if (parts[2] === "tasks" && parts[3]) query += `&logs=${encodeURIComponent(parts[3])}`;
+  }
+  let next = null;
   try {
-    if (parts[0] === "workflows" && parts[1]) view = await showWorkflow(parts[1]);
-    else if (parts[0] === "workflows") view = await showWorkflows();
-    else if (parts[0] === "runs" && parts[1] && parts[2] === "tasks" && parts[3]) view = await showLog(parts[1], parts[3]);
-    else if (parts[0] === "runs" && parts[1]) view = await showRun(parts[1], params);
-    else { view = await showRuns(params); live.open(""); }
+    await live.open(query);
+    if (parts[0] === "workflows" && parts[1]) next = await showWorkflow(parts[1]);
+    else if (parts[0] === "workflows") next = await showWorkflows();
+    else if (parts[0] === "runs" && parts[1] && parts[2] === "tasks" && parts[3]) next = await showLog(parts[1], parts[3]);
+    else if (parts[0] === "runs" && parts[1]) next = await showRun(parts[1], params);
+    else next = await showRuns(params);
   } catch (error) {
-    showError(main, error);
+    if (generation === routing) showError(main, error);
+  }
+  if (generation !== routing) return; // a newer page took over meanwhile
+  view = next;
+  const missed = live.pending;
+  live.pending = null;
+  for (const [type, data] of missed) {
+    if (type === "reset") view?.onReset?.();
+    else view?.onEvent?.(type, data);
   }
 }
 
