@@ -1,5 +1,6 @@
 """Helpers every benchmark driver shares: the revision measured, the PASS/FAIL lines, the
-results file. Imported by core_bench.py, http_bench.py, cron_bench.py, events_bench.py and bench_server.py."""
+results file. Imported by core_bench.py, http_bench.py, cron_bench.py, events_bench.py,
+console_bench.py and bench_server.py."""
 
 import json
 import os

@@ -1,5 +1,5 @@
-"""Helpers shared by bench/http_bench.py, bench/cron_bench.py and bench/events_bench.py
-(see bench/README.md).
+"""Helpers shared by bench/http_bench.py, bench/cron_bench.py, bench/events_bench.py and
+bench/console_bench.py (see bench/README.md).
 
 - BatonServer: starts `baton serve --listen 127.0.0.1:0` on a fresh data dir, reads the
   bound port from its first stdout line, stops it with SIGTERM (then SIGKILL after a

@@ -1,5 +1,5 @@
-# Shared by core.sh, http.sh, cron.sh and events.sh (sourced): parse the common flags, check the
-# tools, build the release binary once, run the Python driver.
+# Shared by core.sh, http.sh, cron.sh, events.sh and console.sh (sourced): parse the common
+# flags, check the tools, build the release binary once, run the Python driver.
 #
 #   bench_main NAME DRIVER HELP_LAST_LINE "REQUIRED COMMANDS" "APT PACKAGES" "$@"
 bench_main() {

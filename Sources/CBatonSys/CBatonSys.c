@@ -80,3 +80,33 @@ void baton_scrub_environment(const char *name) {
     }
     unsetenv(name);
 }
+
+int baton_input_pipe(int fds[2], const void *data, size_t length) {
+    if (pipe2(fds, O_CLOEXEC) != 0) return errno;
+    int result = 0;
+    // The whole input must fit in the pipe: it is written now, once, and the write end is
+    // then only held open (its closing is the child's end-of-input). 64 KiB by default;
+    // grown up to the system's pipe-max-size (1 MiB by default) when needed.
+    if (length > 65536 && fcntl(fds[1], F_SETPIPE_SZ, (int)length) < 0) {
+        result = EMSGSIZE;
+    } else if (fcntl(fds[1], F_SETFL, O_NONBLOCK) != 0) {
+        result = errno;
+    } else {
+        const char *bytes = data;
+        size_t done = 0;
+        while (done < length) {
+            ssize_t written = write(fds[1], bytes + done, length - done);
+            if (written < 0) {
+                if (errno == EINTR) continue;
+                result = errno == EAGAIN ? EMSGSIZE : errno;
+                break;
+            }
+            done += (size_t)written;
+        }
+    }
+    if (result != 0) {
+        close(fds[0]);
+        close(fds[1]);
+    }
+    return result;
+}

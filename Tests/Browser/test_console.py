@@ -4,6 +4,7 @@ import os
 import time
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -15,7 +16,10 @@ AXE = os.path.join(os.path.dirname(axe_playwright_python.__file__), "axe.min.js"
 
 
 def wait(driver, condition, timeout=20):
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(condition)
+    """Until `condition` holds; an element replaced by a re-render meanwhile (the task table
+    is drawn again once every page of tasks is in) is looked up again."""
+    return WebDriverWait(driver, timeout, poll_frequency=0.05,
+                         ignored_exceptions=[StaleElementReferenceException]).until(condition)
 
 
 def severe_errors(driver):

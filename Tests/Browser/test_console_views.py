@@ -3,6 +3,7 @@ queue time, in a real browser against a real server: what a person sees."""
 import hashlib
 import hmac
 import json
+import re
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -69,6 +70,64 @@ def press(driver, testid):
 
 def live(driver):
     wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=live]").text == "live")
+
+
+# Installed before the page's own script: the answer to the fetch whose path matches
+# HOLD_PATTERN is held back until window.batonRelease() (window.batonHeld counts them).
+HOLD_FETCH = """
+window.batonHeld = 0;
+const waiting = [];
+const realFetch = window.fetch;
+window.fetch = async (...args) => {
+  const answer = await realFetch(...args);
+  if (new RegExp(HOLD_PATTERN).test(String(args[0]))) {
+    window.batonHeld += 1;
+    await new Promise((resolve) => waiting.push(resolve));
+  }
+  return answer;
+};
+window.batonRelease = () => { window.fetch = realFetch; waiting.splice(0).forEach((resolve) => resolve()); };
+"""
+
+
+def hold_fetch(driver, pattern):
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                           {"source": HOLD_FETCH.replace("HOLD_PATTERN", json.dumps(pattern))})
+
+
+# ------------------------------------------------------------------------ page loads
+
+def test_a_run_that_ends_while_its_page_loads_is_shown_ended(server, browser):
+    # The page fetched the run while it ran; it ends before the page is ready. The end
+    # must still show (the event stream is open before the fetch; its events wait).
+    marker = f"{server.scratch}/go"
+    run = server.submit({"name": "quick", "tasks": [{"name": "a", "command": f"while [ ! -f {marker} ]; do sleep 0.05; done"}]})
+    hold_fetch(browser, "^/v1/runs/" + re.escape(run["id"]) + "$")
+    browser.get(server.base + f"/#/runs/{run['id']}")
+    wait(browser, lambda d: d.execute_script("return window.batonHeld") == 1)
+    open(marker, "w").close()
+    assert server.wait_for_run(run["id"])["status"] == "succeeded"
+    browser.execute_script("window.batonRelease()")
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=task-row][data-task=a]")
+         .get_attribute("data-status") == "succeeded")
+    wait(browser, lambda d: "succeeded" in d.find_element(By.CSS_SELECTOR, "[data-testid=run-status]").text)
+    wait(browser, lambda d: not enabled(d, "cancel"))
+    assert severe_errors(browser) == []
+
+
+def test_a_run_submitted_while_the_runs_list_loads_is_listed(server, browser):
+    before = server.submit({"name": "before", "tasks": [{"name": "a", "command": "true"}]})
+    server.wait_for_run(before["id"])
+    hold_fetch(browser, "^/v1/runs\\?")
+    browser.get(server.base + "/#/runs")
+    wait(browser, lambda d: d.execute_script("return window.batonHeld") == 1)
+    during = server.submit({"name": "during", "tasks": [{"name": "a", "command": "true"}]})
+    server.wait_for_run(during["id"])
+    browser.execute_script("window.batonRelease()")
+    wait(browser, lambda d: shown_run_ids(d) == [during["id"], before["id"]])
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f"[data-run-id='{during['id']}']")
+         .get_attribute("data-status") == "succeeded")
+    assert severe_errors(browser) == []
 
 
 # ------------------------------------------------------------------------ workflows

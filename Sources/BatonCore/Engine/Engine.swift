@@ -59,9 +59,14 @@ public struct Engine: Sendable {
         markDirty(ref.runID)
     }
 
-    public mutating func processExited(_ ref: TaskRef, exitCode: Int32?, signal: Int32?, now: Date) {
+    /// A process ended; `failure` is the reason when the executor knows better than the exit
+    /// status (e.g. `ssh: connection refused`).
+    public mutating func processExited(
+        _ ref: TaskRef, exitCode: Int32?, signal: Int32?, now: Date, failure: String? = nil
+    ) {
         guard runs[ref.runID] != nil else { return }
-        runs[ref.runID]!.processExited(task: ref.task, exitCode: exitCode, signal: signal, now: now)
+        runs[ref.runID]!.processExited(
+            task: ref.task, exitCode: exitCode, signal: signal, now: now, failure: failure)
         releaseSlotIfIdle(ref)
         touched(ref.runID)
         fill(now: now)

@@ -26,6 +26,12 @@ public struct SpawnPlan: Sendable, Equatable {
     public var logPath: String
     /// True for the `on_timeout` hook, which appends to the attempt's log.
     public var isTimeoutHook: Bool
+    /// Where the command runs: nil here, else over ssh (`cwd` is then the remote one). The
+    /// `on_timeout` hook always runs here.
+    public var ssh: SSHTarget? = nil
+    /// The run's `kill_grace_seconds`, which a remote command also gets between SIGTERM and
+    /// SIGKILL once its connection is gone.
+    public var killGraceSeconds: Double = 10
 }
 
 /// The signal a stop sequence sends to a task's process group.

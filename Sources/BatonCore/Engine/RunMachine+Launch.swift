@@ -70,7 +70,7 @@ extension RunMachine {
             env: env, cwd: task.cwd,
             logPath: LogLayout.relativePath(
                 runID: runID, taskIndex: index, attempt: tasks[index].attempt),
-            isTimeoutHook: hook)
+            isTimeoutHook: hook, ssh: hook ? nil : task.ssh, killGraceSeconds: spec.killGraceSeconds)
     }
 
     /// SIGTERM to the task's group now, SIGKILL after the grace (the sequence always ends

@@ -2,7 +2,7 @@
 extension SpecDecoder {
     static let runKeys = [
         "name", "mode", "max_parallel", "timeout_seconds", "kill_grace_seconds", "env", "groups", "tasks",
-        "notify",
+        "notify", "ssh_hosts",
     ]
     static let groupKeys = ["name", "strategy", "mode", "max_parallel"]
     static let notifyKeys = ["url", "on", "secret"]
@@ -12,6 +12,7 @@ extension SpecDecoder {
     mutating func decodeNative(_ root: [SpecMember], maxTasks: Int) -> DecodedSpec {
         var decoded = DecodedSpec(spec: WorkflowSpec(tasks: []))
         var tasks: SpecValue?
+        var sshHosts: (hosts: [String: SSHTarget], declared: Set<String>) = ([:], [])
         for member in root {
             let value = member.value
             let path = SpecPath.root.key(member.key)
@@ -38,6 +39,8 @@ extension SpecDecoder {
                 if let groups = list(value, at: path) { decodeGroups(groups, into: &decoded) }
             case "notify":
                 if let notify = list(value, at: path) { decoded.spec.notify = decodeNotify(notify) }
+            case "ssh_hosts":
+                sshHosts = decodeSSHHosts(value, at: path)
             default:
                 tasks = value
             }
@@ -61,7 +64,26 @@ extension SpecDecoder {
             decoded.spec.tasks.append(task)
             if !named { decoded.unnamedTasks.insert(index) }
         }
+        resolveSSHReferences(sshHosts, into: &decoded)
         return decoded
+    }
+
+    /// Gives each task that named an `ssh_hosts` entry its target (a spec is stored with
+    /// its targets in place, so a run keeps the hosts it was submitted with).
+    private mutating func resolveSSHReferences(
+        _ hosts: (hosts: [String: SSHTarget], declared: Set<String>), into decoded: inout DecodedSpec
+    ) {
+        for (index, name) in sshReferences {
+            if let target = hosts.hosts[name] {
+                decoded.spec.tasks[index].ssh = target
+            } else if !hosts.declared.contains(name) {
+                let known = hosts.declared.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+                fail(
+                    SpecPath.root.key("tasks").index(index).key("ssh"),
+                    "unknown ssh host \"\(name)\" (ssh_hosts defines \(known.isEmpty ? "none" : known))")
+            }
+        }
+        sshReferences.removeAll()
     }
 
     /// Refuses more than `limit` tasks before any of them is decoded.

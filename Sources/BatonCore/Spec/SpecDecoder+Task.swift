@@ -13,7 +13,7 @@ extension SpecDecoder {
         case retryDelaySeconds = "retry_delay_seconds"
         case retryBackoff = "retry_backoff"
         case retryMaxDelaySeconds = "retry_max_delay_seconds"
-        case critical, forever, restartable, env, cwd
+        case critical, forever, restartable, env, cwd, ssh
 
         /// One hash per member instead of a chain of string comparisons.
         static let byName = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
@@ -84,6 +84,12 @@ extension SpecDecoder {
                 if let env = stringMap(value, at: keyPath()) { task.env = env }
             case .cwd:
                 task.cwd = string(value, at: keyPath())
+            case .ssh:
+                switch decodeTaskSSH(value, at: keyPath()) {
+                case .target(let target): task.ssh = target
+                case .named(let name): sshReferences.append((index, name))
+                case nil: break
+                }
             }
         }
         if !hasName { fail(path().key("name"), "is required") }

@@ -5,6 +5,8 @@
 /// autoclosures so that a correct spec builds no path strings at all.
 struct SpecDecoder {
     private(set) var errors: [SpecError] = []
+    /// Tasks whose `ssh:` names an `ssh_hosts` entry, resolved once the whole spec is read.
+    var sshReferences: [(task: Int, name: String)] = []
 
     mutating func fail(_ path: SpecPath, _ message: String) {
         errors.append(SpecError(path: path.description, message: message))

@@ -35,7 +35,7 @@ public enum SpecEncoder {
     }
 
     private static func value(of task: TaskSpec) -> SpecValue {
-        .object([
+        var members = [
             SpecMember("command", value(of: task.command)),
             SpecMember("critical", .bool(task.critical)),
             SpecMember("cwd", task.cwd.map(SpecValue.string) ?? .null),
@@ -53,7 +53,22 @@ public enum SpecEncoder {
             SpecMember("retry_max_delay_seconds", .double(task.retryMaxDelaySeconds)),
             SpecMember("timeout_seconds", .double(task.timeoutSeconds)),
             SpecMember("trigger", .string(task.trigger.rawValue)),
-        ])
+        ]
+        // Only when set: the stored bytes of a spec without remote tasks stay as they were
+        // before `ssh` existed (key order: "ssh" sorts after "retry_…", before "timeout…").
+        if let ssh = task.ssh {
+            members.insert(SpecMember("ssh", value(of: ssh)), at: members.count - 2)
+        }
+        return .object(members)
+    }
+
+    private static func value(of target: SSHTarget) -> SpecValue {
+        var members = [SpecMember("host", .string(target.host))]
+        if let file = target.identityFile { members.append(SpecMember("identity_file", .string(file))) }
+        if let file = target.knownHosts { members.append(SpecMember("known_hosts", .string(file))) }
+        if let port = target.port { members.append(SpecMember("port", .int(port))) }
+        if let user = target.user { members.append(SpecMember("user", .string(user))) }
+        return .object(members)
     }
 
     private static func value(of notify: NotifySpec) -> SpecValue {

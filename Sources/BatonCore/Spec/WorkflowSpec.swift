@@ -86,6 +86,8 @@ public struct TaskSpec: Sendable, Equatable {
     public var restartable: Bool
     public var env: [String: String]
     public var cwd: String?
+    /// nil: the command runs here; else on that machine, over ssh.
+    public var ssh: SSHTarget?
 
     public init(
         name: String, command: CommandLine, group: String? = nil, dependsOn: [String] = [],
@@ -93,8 +95,10 @@ public struct TaskSpec: Sendable, Equatable {
         onTimeout: CommandLine? = nil, retries: Int = 0, retryExitCodes: [Int32] = [],
         retryDelaySeconds: Double = 0, retryBackoff: RetryBackoff = .fixed,
         retryMaxDelaySeconds: Double = 3600, critical: Bool = false, forever: Bool = false,
-        restartable: Bool = true, env: [String: String] = [:], cwd: String? = nil
+        restartable: Bool = true, env: [String: String] = [:], cwd: String? = nil,
+        ssh: SSHTarget? = nil
     ) {
+        self.ssh = ssh
         self.name = name
         self.command = command
         self.group = group

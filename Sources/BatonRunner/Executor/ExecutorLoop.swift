@@ -35,6 +35,8 @@ final class ExecutorLoop: @unchecked Sendable {
     /// of each live tag: orphans of any other attempt are killed (ExecutorLoop+Orphans).
     var liveAttempts: Set<ProcessScan.Marks> = []
     var marksOfTag: [UInt64: ProcessScan.Marks] = [:]
+    /// The log of each live remote (ssh) process, read when ssh exits 255.
+    var remoteLogOfTag: [UInt64: String] = [:]
     var orphansScannedAt = Date.distantPast
     /// Changes the store refused (disk full), written before any newer ones.
     var unwrittenBatch: StoreBatch?
@@ -90,9 +92,12 @@ final class ExecutorLoop: @unchecked Sendable {
             if let onLog = observers.onLog { reportLogs(exits, to: onLog) }
             for exit in exits {
                 if let marks = marksOfTag.removeValue(forKey: exit.tag) { liveAttempts.remove(marks) }
+                let remoteLog = remoteLogOfTag.removeValue(forKey: exit.tag)
                 guard let ref = tagToRef.removeValue(forKey: exit.tag) else { continue }
                 pidOf[ref] = nil
-                engine.processExited(ref, exitCode: exit.exitCode, signal: exit.signal, now: now)
+                // ssh exits 255 for its own failures: name them (`ssh: connection refused`).
+                let failure = exit.exitCode == 255 ? remoteLog.flatMap(SSHFailure.reason(logPath:)) : nil
+                engine.processExited(ref, exitCode: exit.exitCode, signal: exit.signal, now: now, failure: failure)
             }
             engine.tick(now: now)
             reapOrphansIfDue(now: now, hadExits: !exits.isEmpty)
@@ -217,18 +222,33 @@ final class ExecutorLoop: @unchecked Sendable {
     }
 
     func spawn(_ plan: SpawnPlan) {
-        let environment = TaskEnvironment.compose(
-            base: configuration.baseEnvironment,
-            plan: SpawnPlanEnvironment(
-                runID: plan.ref.runID, taskName: plan.taskName, attempt: plan.attempt,
-                env: plan.env, extra: extraEnvironment[plan.ref.runID] ?? [:]))
+        let planEnvironment = SpawnPlanEnvironment(
+            runID: plan.ref.runID, taskName: plan.taskName, attempt: plan.attempt,
+            env: plan.env, extra: extraEnvironment[plan.ref.runID] ?? [:])
+        let environment = TaskEnvironment.compose(base: configuration.baseEnvironment, plan: planEnvironment)
         let tag = nextTag
         nextTag += 1
-        let request = SpawnRequest(
+        var request = SpawnRequest(
             tag: tag, argv: plan.command.argv, environment: environment,
             workingDirectory: plan.cwd,
             logPath: dataDirectoryPath + plan.logPath,
             logCapBytes: configuration.logCapBytes)
+        if let target = plan.ssh {
+            // The local process is ssh; the task's own environment (not the server's) and
+            // its cwd go to the remote host (SSHCommand).
+            let marker = SSHCommand.freshMarker()
+            let input = SSHCommand.input(
+                command: plan.command,
+                environment: TaskEnvironment.compose(base: [:], plan: planEnvironment),
+                cwd: plan.cwd, killGraceSeconds: plan.killGraceSeconds, marker: marker)
+            request.argv = SSHCommand.argv(target, marker: marker)
+            request.workingDirectory = nil
+            request.input = input.bytes
+            remoteLogOfTag[tag] = request.logPath
+            for name in input.skipped {
+                appendToLog(plan.logPath, "baton: env \(name) is not a shell name; not passed to \(target.host)\n")
+            }
+        }
         do {
             let pid = try reactor.spawn(request)
             tagToRef[tag] = plan.ref
@@ -241,6 +261,7 @@ final class ExecutorLoop: @unchecked Sendable {
             }
             engine.processStarted(plan.ref, pid: pid)
         } catch {
+            remoteLogOfTag[tag] = nil
             let message = "\(error)"
             appendToLog(plan.logPath, "baton: \(message)\n")
             engine.spawnFailed(plan.ref, message: message, now: clock.now())

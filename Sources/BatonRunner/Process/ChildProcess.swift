@@ -9,6 +9,9 @@ final class ChildProcess {
     /// Read end of the child's stdout+stderr pipe (non-blocking); -1 once at EOF.
     var pipeFD: Int32
     var log: LogPump
+    /// Write end of the child's stdin pipe, held open until the child is reaped; -1 when
+    /// its stdin is `/dev/null`.
+    var inputFD: Int32 = -1
     /// Set during one poll pass when the child was seen to exit.
     var exitSeen = false
 

@@ -5,7 +5,7 @@ extension ChildReactor {
     /// Starts `request` as a new process leading its own process group, and returns its
     /// pid (= its pgid). Its exit is reported later by ``poll(until:)``.
     ///
-    /// The child gets: stdin from `/dev/null`; stdout and stderr on one pipe that the
+    /// The child gets: stdin from `/dev/null` (or the pipe of ``SpawnRequest/input``); stdout and stderr on one pipe that the
     /// reactor copies into the log; no other descriptor of the server (everything the
     /// reactor opens is `O_CLOEXEC`, and the child closes every descriptor above 2 before
     /// exec, so no task inherits another task's pipe, a log file or the database); an
@@ -34,10 +34,30 @@ extension ChildReactor {
             throw .system("pipe2", errno)
         }
         let writeEnd = Self.movedAboveStandardDescriptors(pipeEnds.write)
+        var input: (read: Int32, write: Int32) = (devNullFD, -1)
+        if let bytes = request.input {
+            var ends: (read: Int32, write: Int32) = (-1, -1)
+            let result = withUnsafeMutablePointer(to: &ends) { ends in
+                bytes.withUnsafeBytes { data in
+                    ends.withMemoryRebound(to: Int32.self, capacity: 2) {
+                        baton_input_pipe($0, data.baseAddress, data.count)
+                    }
+                }
+            }
+            guard result == 0 else {
+                close(writeEnd)
+                close(pipeEnds.read)
+                throw result == EMSGSIZE
+                    ? .invalidArgument("the input of \(command) (\(bytes.count) bytes) does not fit in a pipe")
+                    : .system("pipe2 (stdin)", result)
+            }
+            input = (Self.movedAboveStandardDescriptors(ends.read), ends.write)
+        }
+        defer { if input.read != devNullFD { close(input.read) } }
 
         var pid: pid_t = 0
         var spawnResult = spawnProcess(
-            &pid, executable: executable, argv: argv, envp: envp, stdoutFD: writeEnd,
+            &pid, executable: executable, argv: argv, envp: envp, stdinFD: input.read, stdoutFD: writeEnd,
             workingDirectory: request.workingDirectory)
         // ETXTBSY: the file is open for writing somewhere. The classic cause is this very
         // server: a thread that just wrote the script, and a child forked meanwhile by
@@ -48,7 +68,7 @@ extension ChildReactor {
             usleep(retryDelay)
             retryDelay *= 2
             spawnResult = spawnProcess(
-                &pid, executable: executable, argv: argv, envp: envp, stdoutFD: writeEnd,
+                &pid, executable: executable, argv: argv, envp: envp, stdinFD: input.read, stdoutFD: writeEnd,
                 workingDirectory: request.workingDirectory)
         }
         // The child has its own copies on fds 1 and 2 now; ours would keep the pipe from
@@ -56,6 +76,7 @@ extension ChildReactor {
         close(writeEnd)
         guard spawnResult == 0 else {
             close(pipeEnds.read)
+            if input.write >= 0 { close(input.write) }
             throw Self.spawnError(
                 spawnResult, command: command, executable: executable,
                 workingDirectory: request.workingDirectory)
@@ -66,9 +87,11 @@ extension ChildReactor {
         // or EMFILE) the child is watched by the waitid sweep of poll(until:).
         let pidFD = usesPidFDs ? baton_pidfd_open(pid) : -1
         if pidFD < 0 { childrenWithoutPidFD += 1 }
-        children[pid] = ChildProcess(
+        let child = ChildProcess(
             tag: request.tag, pid: pid, pidFD: pidFD, pipeFD: pipeEnds.read,
             log: LogPump(path: request.logPath, cap: request.logCapBytes))
+        child.inputFD = input.write
+        children[pid] = child
         return pid
     }
 
@@ -78,14 +101,14 @@ extension ChildReactor {
     /// the failed child itself.
     private func spawnProcess(
         _ pid: inout pid_t, executable: String, argv: borrowing CStringArray,
-        envp: borrowing CStringArray, stdoutFD: Int32, workingDirectory: String?
+        envp: borrowing CStringArray, stdinFD: Int32, stdoutFD: Int32, workingDirectory: String?
     ) -> Int32 {
         var actions = posix_spawn_file_actions_t()
         var result = posix_spawn_file_actions_init(&actions)
         guard result == 0 else { return result }
         defer { posix_spawn_file_actions_destroy(&actions) }
         // dup2 clears FD_CLOEXEC on the new descriptor: these three survive exec.
-        result = posix_spawn_file_actions_adddup2(&actions, devNullFD, 0)
+        result = posix_spawn_file_actions_adddup2(&actions, stdinFD, 0)
         guard result == 0 else { return result }
         result = posix_spawn_file_actions_adddup2(&actions, stdoutFD, 1)
         guard result == 0 else { return result }

@@ -18,6 +18,10 @@ public struct SpawnRequest: Sendable {
     /// `"\n[baton: log truncated at N bytes]\n"` is written and the rest is read and
     /// discarded, so the child never blocks on a full pipe.
     public var logCapBytes: Int
+    /// nil: stdin is `/dev/null`. Else stdin is a pipe that holds these bytes and is then
+    /// kept open, without more input, until the child is reaped: the child reads its input
+    /// and then waits, and sees end-of-input only once it is over (ssh needs both).
+    public var input: [UInt8]?
 
     /// 10 MiB, the cap of SPEC §2 ("kept up to a size cap (default 10 MiB)").
     public static let defaultLogCapBytes = 10 * 1024 * 1024
@@ -29,8 +33,10 @@ public struct SpawnRequest: Sendable {
         environment: [String: String],
         workingDirectory: String? = nil,
         logPath: String,
-        logCapBytes: Int = SpawnRequest.defaultLogCapBytes
+        logCapBytes: Int = SpawnRequest.defaultLogCapBytes,
+        input: [UInt8]? = nil
     ) {
+        self.input = input
         self.tag = tag
         self.argv = argv
         self.environment = environment

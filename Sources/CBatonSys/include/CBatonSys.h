@@ -18,6 +18,12 @@ int baton_pidfd_open(pid_t pid);
 /// `fds[0]` is the read end, `fds[1]` the write end. Returns 0, or -1 with errno set.
 int baton_pipe_cloexec(int fds[2]);
 
+/// A pipe (both ends O_CLOEXEC) whose write end already holds all of `data` (the pipe is
+/// grown to fit): a child reads it on its stdin, then blocks until the write end is
+/// closed. Returns 0, or an error number (EMSGSIZE: more than the pipe can hold), having
+/// closed both ends.
+int baton_input_pipe(int fds[2], const void *data, size_t length);
+
 /// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) (<sys/eventfd.h> is not in Swift's Glibc module).
 /// Returns the descriptor, or -1 with errno set.
 int baton_eventfd(void);
