@@ -1,4 +1,5 @@
 import BatonCore
+import BatonHTTP
 import BatonRunner
 import BatonStorage
 import Foundation
@@ -23,6 +24,11 @@ struct LocalRun {
         // First, before anything starts: a signal must never find Baton without its trap.
         let cancelTarget = CancelTarget()
         let interrupted = SignalTrap { _ in cancelTarget.cancel() }
+        // Each running task holds two descriptors (output pipe, pidfd): thousands of workers
+        // need more than the usual soft limit of 1,024 (`baton serve` raises it too).
+        if let limit = FileDescriptorLimit.raiseToHardLimit(), UInt64(workers) * 2 + 64 > limit {
+            Console.error("baton: the open-file limit (\(limit)) allows fewer than \(workers) running tasks")
+        }
         let lock = try DataDirectoryLock(directory: dataDirectory)
         defer { withExtendedLifetime(lock) {} }
         let store = try SQLiteRunStore(dataDirectory: dataDirectory)

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <string.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -109,4 +110,23 @@ int baton_input_pipe(int fds[2], const void *data, size_t length) {
         close(fds[1]);
     }
     return result;
+}
+
+int baton_epoll_create(void) {
+    return epoll_create1(EPOLL_CLOEXEC);
+}
+
+int baton_epoll_add(int epfd, int fd, uint64_t key) {
+    struct epoll_event event = {.events = EPOLLIN, .data = {.u64 = key}};
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &event);
+}
+
+int baton_epoll_wait(int epfd, uint64_t *keys, int capacity, int timeout_ms) {
+    // struct epoll_event is packed on x86-64, which Swift does not import as such: the
+    // events stay on this side and only their keys cross.
+    struct epoll_event events[256];
+    if (capacity > 256) capacity = 256;
+    int ready = epoll_wait(epfd, events, capacity, timeout_ms);
+    for (int i = 0; i < ready; i++) keys[i] = events[i].data.u64;
+    return ready;
 }

@@ -195,7 +195,9 @@ import Testing
             #expect(delivery["attempts"] as? Int == 5, "five attempts in all: \(delivery)")
             #expect(delivery["last_error"] is String, "\(delivery)")
             #expect(seen == seen.sorted(), "attempts only grow: \(seen)")
-            #expect(seen.filter { $0 > 0 }.count >= 3, "attempts seen growing one by one: \(seen)")
+            // Polls 20 ms apart over 1+2+4+8 s of backoff see several counts; a loaded machine
+            // (the whole suite on 2 cores) can delay them by seconds, so two are required.
+            #expect(seen.filter { $0 > 0 }.count >= 2, "attempts seen growing one by one: \(seen)")
             let finished = try #require(parseTimestamp(run["finished_at"]))
             #expect(Date().timeIntervalSince(finished) >= 10, "1+2+4+8 s of backoff after the run ended")
         }

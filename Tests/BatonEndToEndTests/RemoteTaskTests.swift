@@ -70,7 +70,8 @@ struct RemoteTaskTests {
                 "name": "remote", "ssh": sshd.target,
                 "command": "sleep \(background[1]) & sleep \(foreground[1]); wait",
             ]
-            if how == "timeout" { remote["timeout_seconds"] = 4 }
+            // Long enough for a loaded machine to see both sleeps start first.
+            if how == "timeout" { remote["timeout_seconds"] = 12 }
             let created = try await server.submit(["kill_grace_seconds": 1, "tasks": [remote]])
             let id = try #require(created["id"] as? String)
             try await waitUntil("both remote sleeps to run", within: .seconds(20)) {

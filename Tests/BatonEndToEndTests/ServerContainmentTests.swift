@@ -29,8 +29,9 @@ import Testing
             var daemon: [String: Any] = [
                 "name": "daemon", "command": "(setsid sleep 619 >/dev/null 2>&1 </dev/null &); sleep 60",
             ]
-            // Long enough for a loaded machine to see the daemon start first.
-            if how == "timeout" { daemon["timeout_seconds"] = 5 }
+            // Long enough for a loaded machine (the whole suite in parallel on 2 cores) to see
+            // the daemon start first.
+            if how == "timeout" { daemon["timeout_seconds"] = 12 }
             let created = try await server.submit(["kill_grace_seconds": 1, "tasks": [daemon]])
             let id = try #require(created["id"] as? String)
             // The escaped daemon leads a session of its own (the task's shell leads its group).

@@ -4,11 +4,12 @@
     import Darwin
 #endif
 
-/// The process's open-file limit (`RLIMIT_NOFILE`), which caps concurrent connections.
-enum FileDescriptorLimit {
+/// The process's open-file limit (`RLIMIT_NOFILE`), which caps concurrent connections
+/// (and running tasks: each holds two descriptors, its output pipe and its pidfd).
+public enum FileDescriptorLimit {
     /// Raises the soft limit to the hard limit and returns the resulting soft limit, or nil
     /// when it cannot be read. A refused raise keeps the old soft limit.
-    static func raiseToHardLimit() -> UInt64? {
+    public static func raiseToHardLimit() -> UInt64? {
         var limit = rlimit()
         guard getrlimit(resource, &limit) == 0 else { return nil }
         if limit.rlim_cur < limit.rlim_max {

@@ -53,36 +53,28 @@ extension ChildReactor {
         return milliseconds
     }
 
-    /// One poll(2) over the waker, every pidfd and every open pipe; pumps readable pipes
-    /// and puts exited children in `exitedScratch`. Returns whether the waker fired.
+    /// One epoll_wait over the waker, every pidfd and every open pipe; pumps readable
+    /// pipes and puts exited children in `exitedScratch`. Returns whether the waker fired.
     private func waitForEvents(timeoutMilliseconds: Int32) -> Bool {
-        pollSet.removeAll(keepingCapacity: true)
-        pollOwners.removeAll(keepingCapacity: true)
-        pollSet.append(pollfd(fd: waker.fd, events: Int16(POLLIN), revents: 0))
-        for child in children.values {
-            if child.pipeFD >= 0 {
-                pollSet.append(pollfd(fd: child.pipeFD, events: Int16(POLLIN), revents: 0))
-                pollOwners.append(.output(child))
-            }
-            if child.pidFD >= 0 {
-                pollSet.append(pollfd(fd: child.pidFD, events: Int16(POLLIN), revents: 0))
-                pollOwners.append(.exit(child))
-            }
+        let ready = readyKeys.withUnsafeMutableBufferPointer {
+            baton_epoll_wait(epollFD, $0.baseAddress, Int32($0.count), timeoutMilliseconds)
         }
-
-        let ready = Glibc.poll(&pollSet, nfds_t(pollSet.count), timeoutMilliseconds)
         var woken = false
         if ready > 0 {
-            if pollSet[0].revents != 0 {
-                waker.drain()
-                woken = true
-            }
-            for index in 1..<pollSet.count where pollSet[index].revents != 0 {
-                switch pollOwners[index - 1] {
-                case .output(let child):
-                    // POLLIN, or POLLHUP once every writer is gone: read says which.
+            for index in 0..<Int(ready) {
+                let key = readyKeys[index]
+                if key == EventKey.waker {
+                    waker.drain()
+                    woken = true
+                    continue
+                }
+                // A child finished earlier in this pass has closed its descriptors; its
+                // key finds nothing (pids are not reused before the reap, which is later).
+                guard let child = children[Int32(truncatingIfNeeded: key >> 1)] else { continue }
+                if key & 1 == 0 {
+                    // Readable, or hung up once every writer is gone: read says which.
                     pump(child, budget: Self.pumpBudget)
-                case .exit(let child):
+                } else {
                     // pidfd_open(2): "the file descriptor becomes readable when the
                     // process terminates".
                     markExited(child)

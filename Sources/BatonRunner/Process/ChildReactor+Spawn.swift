@@ -87,8 +87,27 @@ extension ChildReactor {
         // or EMFILE) the child is watched by the waitid sweep of poll(until:).
         let pidFD = usesPidFDs ? baton_pidfd_open(pid) : -1
         if pidFD < 0 { childrenWithoutPidFD += 1 }
+        // Watched from now on. Adding fresh descriptors fails only for lack of kernel memory
+        // or of epoll watches (fs.epoll.max_user_watches): an unwatched pipe would fill and
+        // block the child, so the spawn is undone.
+        guard baton_epoll_add(epollFD, pipeEnds.read, EventKey.output(pid)) == 0 else {
+            let code = errno
+            _ = kill(-pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            for fd in [pipeEnds.read, pidFD, input.write] where fd >= 0 { close(fd) }
+            if pidFD < 0 { childrenWithoutPidFD -= 1 }
+            throw .system("epoll_ctl (output of \(command))", code)
+        }
+        var watchedPidFD = pidFD
+        if pidFD >= 0 && baton_epoll_add(epollFD, pidFD, EventKey.exit(pid)) != 0 {
+            // The exit is then found by the waitid sweep, as without pidfds.
+            close(pidFD)
+            watchedPidFD = -1
+            childrenWithoutPidFD += 1
+        }
         let child = ChildProcess(
-            tag: request.tag, pid: pid, pidFD: pidFD, pipeFD: pipeEnds.read,
+            tag: request.tag, pid: pid, pidFD: watchedPidFD, pipeFD: pipeEnds.read,
             log: LogPump(path: request.logPath, cap: request.logCapBytes))
         child.inputFD = input.write
         children[pid] = child

@@ -8,8 +8,10 @@ import Glibc
 ///
 /// Single-threaded by design: ONE thread owns the reactor and makes every call on it
 /// (the executor loop: spawn, signal, `poll`, repeat); it is deliberately not `Sendable`.
-/// The only thing other threads may touch is ``waker``. No thread per child: one
-/// `poll(2)` covers the waker's eventfd, every child's pidfd and every output pipe.
+/// The only thing other threads may touch is ``waker``. No thread per child: one epoll
+/// instance watches the waker's eventfd, every child's pidfd and every output pipe, so a
+/// wake-up costs the same with 5 children or 5,000 (poll(2) rebuilt and scanned a list of
+/// every descriptor on each one).
 ///
 /// "No task process is ever left behind" (SPEC §2): when a child exits, its whole process
 /// group is SIGKILLed before the child is reaped and reported, so background leftovers of
@@ -35,9 +37,11 @@ public final class ChildReactor {
     var children: [Int32: ChildProcess] = [:]
     /// Children without a pidfd: while any exist, poll wakes every 50 ms to sweep them.
     var childrenWithoutPidFD = 0
+    /// The epoll instance: the waker (key 0), and per child its pipe and its pidfd (see
+    /// ``EventKey``). Closing a descriptor removes it, so nothing is ever deleted by hand.
+    let epollFD: Int32
     // Scratch arrays of `poll(until:)`, kept to avoid allocating on every call.
-    var pollSet: [pollfd] = []
-    var pollOwners: [PollOwner] = []
+    var readyKeys = [UInt64](repeating: 0, count: 256)
     var exitedScratch: [ChildProcess] = []
     /// When true, ``takeLogProgress()`` reports children whose log grew (live log views);
     /// off by default so that `baton run` pays nothing for it.
@@ -49,10 +53,12 @@ public final class ChildReactor {
     static let logProgressInterval: Double = 0.05
     var logProgressDue = ContinuousClock.now
 
-    /// What a `pollSet` entry (after the waker's) watches.
-    enum PollOwner {
-        case output(ChildProcess)
-        case exit(ChildProcess)
+    /// What an epoll key names: 0 is the waker; else the child's pid shifted left once, with
+    /// the low bit telling its exit (pidfd) from its output (pipe).
+    enum EventKey {
+        static let waker: UInt64 = 0
+        static func output(_ pid: Int32) -> UInt64 { UInt64(UInt32(bitPattern: pid)) << 1 }
+        static func exit(_ pid: Int32) -> UInt64 { output(pid) | 1 }
     }
 
     /// The children whose log grew since the last call, as (tag, log size in bytes).
@@ -76,6 +82,13 @@ public final class ChildReactor {
             close(devNull)
             throw error
         }
+        epollFD = baton_epoll_create()
+        guard epollFD >= 0, baton_epoll_add(epollFD, waker.fd, EventKey.waker) == 0 else {
+            let code = errno
+            if epollFD >= 0 { close(epollFD) }
+            close(devNull)
+            throw .system("epoll", code)
+        }
         // A daemon started with fd 0-2 closed would hand those numbers out; a child's
         // dup2(devNull, 0) must never clobber a descriptor it is about to dup2 elsewhere.
         devNullFD = Self.movedAboveStandardDescriptors(devNull)
@@ -93,6 +106,7 @@ public final class ChildReactor {
         spawnAttributes.deallocate()
         readBuffer.deallocate()
         close(devNullFD)
+        close(epollFD)
     }
 
     /// Children spawned and not yet reported by ``poll(until:)``.

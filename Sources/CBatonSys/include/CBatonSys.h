@@ -1,6 +1,7 @@
 #ifndef BATON_CBATONSYS_H
 #define BATON_CBATONSYS_H
 #include <spawn.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /// pidfd_open(2) through syscall(2): Swift cannot call the variadic `syscall`, and glibc
@@ -23,6 +24,17 @@ int baton_pipe_cloexec(int fds[2]);
 /// closed. Returns 0, or an error number (EMSGSIZE: more than the pipe can hold), having
 /// closed both ends.
 int baton_input_pipe(int fds[2], const void *data, size_t length);
+
+/// epoll_create1(EPOLL_CLOEXEC).
+int baton_epoll_create(void);
+
+/// Watches `fd` for input (level-triggered); `key` comes back from baton_epoll_wait.
+/// Returns 0, or -1 with errno set.
+int baton_epoll_add(int epfd, int fd, uint64_t key);
+
+/// epoll_wait(2) for at most `capacity` (≤ 256) events, storing the key of each ready
+/// descriptor in `keys`. Returns the count, 0 on timeout, or -1 with errno set.
+int baton_epoll_wait(int epfd, uint64_t *keys, int capacity, int timeout_ms);
 
 /// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) (<sys/eventfd.h> is not in Swift's Glibc module).
 /// Returns the descriptor, or -1 with errno set.
