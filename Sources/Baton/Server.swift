@@ -57,7 +57,8 @@ struct Server {
                 live.batchCommitted(batch)
             },
             onRunFinished: { runFinished.notify($0) },
-            onLog: { live.logProgressed($0) })
+            onLog: { live.logProgressed($0) },
+            onRunCreated: { record, spec, tasks in live.runCreated(record, taskCount: spec.tasks.count, tasks: tasks) })
         let stats = executor.stats
         metrics.readPool(workers: { stats.workers }, busy: { stats.busySlots }, ready: { stats.readyTasks })
         let control = ObservedRunControl(executor) { record, spec, tasks in

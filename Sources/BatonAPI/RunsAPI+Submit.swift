@@ -37,7 +37,12 @@ extension RunsAPI {
         let record = RunRecord(
             id: RunID.generate(), name: spec.name, workflow: workflow, trigger: trigger,
             createdAt: Date(), specJSON: specJSON, specHash: ContentDigest.hex(specJSON))
-        try context.creator.create(record, spec: spec, extraEnvironment: extraEnvironment)
+        do {
+            try context.creator.create(record, spec: spec, extraEnvironment: extraEnvironment)
+        } catch let errors as SpecErrors {
+            // A `workflow: NAME` task that names no stored workflow, or a recursive one.
+            throw WorkflowsAPI.invalid("invalid spec", errors)
+        }
         return record
     }
 }

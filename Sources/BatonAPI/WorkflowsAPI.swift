@@ -22,6 +22,17 @@ struct WorkflowsAPI: Sendable {
         } catch {
             throw Self.invalid("invalid workflow", error)
         }
+        // Its `workflow: NAME` tasks must name stored workflows, none leading back here.
+        do {
+            _ = try SubWorkflowResolver.resolve(definition.spec, name: name) { other in
+                try context.workflows.workflow(name: other).map {
+                    try SpecParser.parse($0.specJSON, format: .json, maxTasks: Int.max)
+                }
+            }
+        } catch let errors as SpecErrors {
+            let underSpec = errors.errors.map { SpecError(path: "spec." + $0.path, message: $0.message) }
+            throw Self.invalid("invalid workflow", SpecErrors(underSpec))
+        }
         let existing = try context.workflows.workflow(name: name)
         let record = definition.record(name: name, paused: existing?.paused ?? false, now: Date())
         let created = try context.workflows.upsertWorkflow(record)

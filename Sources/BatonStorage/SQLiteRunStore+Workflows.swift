@@ -25,6 +25,11 @@ extension SQLiteRunStore: WorkflowStore, RunCreationStore {
         }
     }
 
+    public func storedWorkflowSpec(named name: String) throws -> WorkflowSpec? {
+        guard let record = try workflow(name: name) else { return nil }
+        return try SpecParser.parse(record.specJSON, format: .json, maxTasks: Int.max)
+    }
+
     public func workflow(name: String) throws -> WorkflowRecord? {
         try pool.read { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.workflowColumns) FROM workflows WHERE name = ?", arguments: [name])

@@ -32,6 +32,11 @@ public struct SpawnPlan: Sendable, Equatable {
     /// The run's `kill_grace_seconds`, which a remote command also gets between SIGTERM and
     /// SIGKILL once its connection is gone.
     public var killGraceSeconds: Double = 10
+    /// Set when the task runs a workflow: the executor starts (or, after a restart, finds)
+    /// the child run instead of a process.
+    public var subWorkflow: SubWorkflow? = nil
+    /// When this attempt started: with the run, task and attempt, it names the child run.
+    public var attemptStartedAt: Date? = nil
 }
 
 /// The signal a stop sequence sends to a task's process group.

@@ -70,7 +70,8 @@ extension RunMachine {
             env: env, cwd: task.cwd,
             logPath: LogLayout.relativePath(
                 runID: runID, taskIndex: index, attempt: tasks[index].attempt),
-            isTimeoutHook: hook, ssh: hook ? nil : task.ssh, killGraceSeconds: spec.killGraceSeconds)
+            isTimeoutHook: hook, ssh: hook ? nil : task.ssh, killGraceSeconds: spec.killGraceSeconds,
+            subWorkflow: hook ? nil : task.subWorkflow, attemptStartedAt: attemptStart[index])
     }
 
     /// SIGTERM to the task's group now, SIGKILL after the grace (the sequence always ends

@@ -17,9 +17,16 @@ extension RunMachine {
             runDirty = true
         }
         var interruptedFailures: [Int] = []
+        var reattached: [(index: Int, started: Date)] = []
         for index in tasks.indices where tasks[index].status == .running {
             let attempt = tasks[index].attempt
             let started = attemptStarts[index] ?? tasks[index].startedAt ?? now
+            // A task that runs a workflow was not interrupted: its child run is resumed too,
+            // and the same attempt finds it again (the executor names it the same way).
+            if spec.tasks[index].subWorkflow != nil {
+                reattached.append((index, started))
+                continue
+            }
             let restart = spec.tasks[index].restartable
             attemptUpdates.append(
                 AttemptRecord(
@@ -55,6 +62,7 @@ extension RunMachine {
         }
         advanceGate()
         restoring = false
+        for (index, started) in reattached { reattach(index, startedAt: started) }
         guard !status.isTerminal else { return }
         if status == .queued { return }
         if cancelRequests > 0 { applyHalt(.cancel, now: now) }
@@ -73,5 +81,25 @@ extension RunMachine {
         }
         enqueueOpenTasks()
         checkRunEnd(now: now)
+    }
+
+    /// Takes up again the running attempt of a task that runs a workflow (see `restore`):
+    /// the counters and the deadline of a launch, without a new attempt.
+    mutating func reattach(_ index: Int, startedAt: Date) {
+        let task = spec.tasks[index]
+        phase[index] = .main
+        stopCause[index] = nil
+        generation[index] &+= 1
+        attemptStart[index] = startedAt
+        alive += 1
+        runningCount += 1
+        groupRunning[plan.groupOf[index]] += 1
+        if task.timeoutSeconds > 0 {
+            timers.push(
+                TaskTimer(
+                    at: startedAt.addingTimeInterval(task.timeoutSeconds), task: Int32(index), kind: .deadline,
+                    generation: generation[index]))
+        }
+        actions.append(.spawn(spawnPlan(index, command: task.command, hook: false)))
     }
 }

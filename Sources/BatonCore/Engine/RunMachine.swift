@@ -47,7 +47,7 @@ public struct RunMachine: Sendable {
     let plan: RunPlan
 
     // Run state.
-    var status: RunStatus
+    public internal(set) var status: RunStatus
     var createdAt: Date
     var startedAt: Date?
     var finishedAt: Date?
@@ -220,12 +220,15 @@ public struct RunMachine: Sendable {
                 }
                 let runFull = spec.maxParallel.map { runningCount >= $0 } ?? false
                 let groupFull = plan.groupLimit[group].map { groupRunning[group] >= $0 } ?? false
-                if !poolAvailable || runFull || groupFull { break }
+                // A task that runs a workflow holds no worker slot (its child's tasks do):
+                // nesting could otherwise take every slot and wait for ever.
+                let needsSlot = spec.tasks[index].subWorkflow == nil
+                if (needsSlot && !poolAvailable) || runFull || groupFull { break }
                 _ = readyQueues[group].pop()
                 queued[index] = false
                 readyCount -= 1
                 launch(index, now: now)
-                return .started
+                return needsSlot ? .started : .startedForever
             }
         }
         return .none
@@ -365,7 +368,7 @@ public enum StartResult: Sendable, Equatable {
     case none
     /// A task that holds a worker slot.
     case started
-    /// A forever task, which holds no slot.
+    /// A task that holds no slot: a forever task, or one that runs a workflow.
     case startedForever
 }
 

@@ -6,6 +6,30 @@ public enum RunID {
     private static let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz")
 
     public static func generate(now: Date = Date()) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return make(now: now) { generator.next() }
+    }
+
+    /// The same id every time for the same `key` and time (the time part from `at`, the
+    /// rest from a digest of `key`): a child run is found again after a restart by naming
+    /// it the same way.
+    public static func derived(from key: String, at: Date) -> String {
+        var state: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key.utf8 {
+            state ^= UInt64(byte)
+            state = state &* 0x100_0000_01b3
+        }
+        // splitmix64 over the FNV digest: 16 well-mixed characters.
+        return make(now: at) {
+            state &+= 0x9e37_79b9_7f4a_7c15
+            var mixed = state
+            mixed = (mixed ^ (mixed >> 30)) &* 0xbf58_476d_1ce4_e5b9
+            mixed = (mixed ^ (mixed >> 27)) &* 0x94d0_49bb_1331_11eb
+            return mixed ^ (mixed >> 31)
+        }
+    }
+
+    private static func make(now: Date, next: () -> UInt64) -> String {
         var result = ""
         result.reserveCapacity(26)
         var millis = UInt64(max(0, now.timeIntervalSince1970 * 1000))
@@ -15,8 +39,7 @@ public enum RunID {
             millis >>= 5
         }
         result.append(contentsOf: timePart)
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<16 { result.append(alphabet[Int(generator.next() & 31)]) }
+        for _ in 0..<16 { result.append(alphabet[Int(next() & 31)]) }
         return result
     }
 

@@ -7,6 +7,8 @@ public enum RunTrigger: Sendable, Equatable {
     case cron(scheduledAt: Date)
     case webhook(deliveryID: String?, event: String?)
     case retry(originalRunID: String)
+    /// A child run: the workflow that task `task` of run `runID` runs, in its `attempt`.
+    case task(runID: String, task: String, attempt: Int)
 }
 
 extension RunTrigger: Codable {
@@ -16,6 +18,9 @@ extension RunTrigger: Codable {
         case deliveryID = "delivery_id"
         case event
         case originalRunID = "original_run_id"
+        case runID = "run_id"
+        case task
+        case attempt
     }
 
     public init(from decoder: Decoder) throws {
@@ -37,6 +42,11 @@ extension RunTrigger: Codable {
                 event: try container.decodeIfPresent(String.self, forKey: .event))
         case "retry":
             self = .retry(originalRunID: try container.decode(String.self, forKey: .originalRunID))
+        case "task":
+            self = .task(
+                runID: try container.decode(String.self, forKey: .runID),
+                task: try container.decode(String.self, forKey: .task),
+                attempt: try container.decode(Int.self, forKey: .attempt))
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .type, in: container, debugDescription: "unknown trigger type \(type)")
@@ -58,12 +68,17 @@ extension RunTrigger: Codable {
         case .retry(let originalRunID):
             try container.encode("retry", forKey: .type)
             try container.encode(originalRunID, forKey: .originalRunID)
+        case .task(let runID, let task, let attempt):
+            try container.encode("task", forKey: .type)
+            try container.encode(runID, forKey: .runID)
+            try container.encode(task, forKey: .task)
+            try container.encode(attempt, forKey: .attempt)
         }
     }
 }
 
 extension RunTrigger {
-    /// The `type` member: `api`, `manual`, `cron`, `webhook` or `retry`.
+    /// The `type` member: `api`, `manual`, `cron`, `webhook`, `retry` or `task`.
     public var typeName: String {
         switch self {
         case .api: "api"
@@ -71,6 +86,7 @@ extension RunTrigger {
         case .cron: "cron"
         case .webhook: "webhook"
         case .retry: "retry"
+        case .task: "task"
         }
     }
 }

@@ -14,6 +14,9 @@ extension SpecDecoder {
         case retryBackoff = "retry_backoff"
         case retryMaxDelaySeconds = "retry_max_delay_seconds"
         case critical, forever, restartable, env, cwd, ssh
+        // A sub-workflow instead of a command: a stored one by name, or one written in place.
+        case workflow, tasks, groups, mode
+        case maxParallel = "max_parallel"
 
         /// One hash per member instead of a chain of string comparisons.
         static let byName = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
@@ -30,6 +33,9 @@ extension SpecDecoder {
         var named = false
         var hasName = false
         var hasCommand = false
+        var hasTimeout = false
+        var workflowName: String?
+        var nested: [SpecMember] = []
         for member in members {
             let value = member.value
             guard let key = TaskKey.byName[member.key] else {
@@ -59,6 +65,7 @@ extension SpecDecoder {
                     task.trigger = trigger
                 }
             case .timeoutSeconds:
+                hasTimeout = true
                 if let seconds = number(value, at: keyPath()) { task.timeoutSeconds = seconds }
             case .onTimeout:
                 task.onTimeout = command(value, at: keyPath())
@@ -90,11 +97,57 @@ extension SpecDecoder {
                 case .named(let name): sshReferences.append((index, name))
                 case nil: break
                 }
+            case .workflow:
+                workflowName = string(value, at: keyPath())
+            case .tasks, .groups, .mode, .maxParallel:
+                nested.append(member)
             }
         }
         if !hasName { fail(path().key("name"), "is required") }
-        if !hasCommand { fail(path().key("command"), "is required") }
+        if workflowName != nil || !nested.isEmpty {
+            decodeSubWorkflow(
+                into: &task, name: workflowName, nested: nested, hasCommand: hasCommand, hasTimeout: hasTimeout,
+                at: path())
+        } else if !hasCommand {
+            fail(path().key("command"), "is required")
+        }
         return (task, named)
+    }
+
+    /// A task that runs a workflow: `workflow: NAME` (resolved later against the stored
+    /// workflows) and/or `tasks:` (with `groups`, `mode`, `max_parallel`) written in place;
+    /// with both, the name only says where the nested tasks came from (the stored form).
+    private mutating func decodeSubWorkflow(
+        into task: inout TaskSpec, name: String?, nested: [SpecMember], hasCommand: Bool, hasTimeout: Bool,
+        at path: SpecPath
+    ) {
+        if hasCommand {
+            fail(path.key("command"), "a task runs a command or a workflow (workflow, tasks), not both")
+        }
+        if task.ssh != nil { fail(path.key("ssh"), "a task that runs a workflow has no ssh target") }
+        if task.forever { fail(path.key("forever"), "a task that runs a workflow cannot be forever") }
+        var spec: WorkflowSpec?
+        if !nested.isEmpty {
+            if nested.contains(where: { $0.key == "tasks" }) {
+                do {
+                    var parsed = try SpecParser.parseNative(nested, maxTasks: maxTasks)
+                    parsed.name = task.name
+                    spec = parsed
+                } catch {
+                    for inner in error.errors {
+                        fail(SpecError(path: "\(path).\(inner.path)", message: inner.message))
+                    }
+                }
+            } else {
+                fail(
+                    path.key("tasks"), "is required with groups, mode or max_parallel (they describe a nested workflow)"
+                )
+            }
+        }
+        task.subWorkflow = SubWorkflow(name: name, spec: spec)
+        task.command = .argv([])
+        // A workflow takes as long as its tasks do: no 300 s default limit.
+        if !hasTimeout { task.timeoutSeconds = 0 }
     }
 
     /// Exit codes: integers that fit an `Int32` (the 0…255 range is the validator's check).

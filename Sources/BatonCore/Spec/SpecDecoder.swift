@@ -7,6 +7,13 @@ struct SpecDecoder {
     private(set) var errors: [SpecError] = []
     /// Tasks whose `ssh:` names an `ssh_hosts` entry, resolved once the whole spec is read.
     var sshReferences: [(task: Int, name: String)] = []
+    /// The task limit, which also bounds a nested workflow.
+    var maxTasks = 100_000
+
+    /// Records an error found by a nested decode, its path already complete.
+    mutating func fail(_ error: SpecError) {
+        errors.append(error)
+    }
 
     mutating func fail(_ path: SpecPath, _ message: String) {
         errors.append(SpecError(path: path.description, message: message))

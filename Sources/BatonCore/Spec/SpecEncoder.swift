@@ -59,6 +59,19 @@ public enum SpecEncoder {
         if let ssh = task.ssh {
             members.insert(SpecMember("ssh", value(of: ssh)), at: members.count - 2)
         }
+        if let sub = task.subWorkflow {
+            // No command; the nested workflow's own members (and the stored workflow it came
+            // from), kept in key order.
+            members.removeAll { $0.key == "command" }
+            if let name = sub.name { members.append(SpecMember("workflow", .string(name))) }
+            if let spec = sub.spec {
+                members.append(SpecMember("groups", .array(spec.groups.map(value(of:)))))
+                members.append(SpecMember("max_parallel", spec.maxParallel.map(SpecValue.int) ?? .null))
+                members.append(SpecMember("mode", .string(spec.mode.rawValue)))
+                members.append(SpecMember("tasks", .array(spec.tasks.map(value(of:)))))
+            }
+            members.sort { $0.key < $1.key }
+        }
         return .object(members)
     }
 

@@ -37,11 +37,23 @@ public enum SpecParser {
                 SpecError(path: "", message: "expected a map at the top level, got \(document.kindDescription)")
             ])
         }
+        if SeedFormat.matches(root) {
+            var decoder = SpecDecoder()
+            let decoded = decoder.decodeSeed(root, cores: cores, maxTasks: maxTasks)
+            var errors = decoder.errors
+            if !decoded.abandoned { errors += SpecValidator.validate(decoded) }
+            guard errors.isEmpty else { throw SpecErrors(errors) }
+            return decoded.spec
+        }
+        return try parseNative(root, maxTasks: maxTasks)
+    }
+
+    /// A native spec given as its top-level members (also a task's nested workflow, whose
+    /// errors the caller puts under the task's path).
+    static func parseNative(_ root: [SpecMember], maxTasks: Int) throws(SpecErrors) -> WorkflowSpec {
         var decoder = SpecDecoder()
-        let decoded =
-            SeedFormat.matches(root)
-            ? decoder.decodeSeed(root, cores: cores, maxTasks: maxTasks)
-            : decoder.decodeNative(root, maxTasks: maxTasks)
+        decoder.maxTasks = maxTasks
+        let decoded = decoder.decodeNative(root, maxTasks: maxTasks)
         var errors = decoder.errors
         if !decoded.abandoned {
             errors += SpecValidator.validate(decoded)

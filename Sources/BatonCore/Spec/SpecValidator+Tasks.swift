@@ -10,7 +10,7 @@ extension SpecChecker {
         if !decoded.unnamedTasks.contains(index), let problem = Self.labelProblem(task.name) {
             fail(taskPath(index).key(keys.taskName), problem)
         }
-        checkCommand(task.command, at: taskPath(index).key(keys.command))
+        if task.subWorkflow == nil { checkCommand(task.command, at: taskPath(index).key(keys.command)) }
         if let onTimeout = task.onTimeout {
             checkCommand(onTimeout, at: taskPath(index).key(keys.onTimeout))
         }

@@ -88,6 +88,8 @@ public struct TaskSpec: Sendable, Equatable {
     public var cwd: String?
     /// nil: the command runs here; else on that machine, over ssh.
     public var ssh: SSHTarget?
+    /// Set for a task that runs a workflow instead of a command (`command` is then unused).
+    public var subWorkflow: SubWorkflow?
 
     public init(
         name: String, command: CommandLine, group: String? = nil, dependsOn: [String] = [],
@@ -96,9 +98,10 @@ public struct TaskSpec: Sendable, Equatable {
         retryDelaySeconds: Double = 0, retryBackoff: RetryBackoff = .fixed,
         retryMaxDelaySeconds: Double = 3600, critical: Bool = false, forever: Bool = false,
         restartable: Bool = true, env: [String: String] = [:], cwd: String? = nil,
-        ssh: SSHTarget? = nil
+        ssh: SSHTarget? = nil, subWorkflow: SubWorkflow? = nil
     ) {
         self.ssh = ssh
+        self.subWorkflow = subWorkflow
         self.name = name
         self.command = command
         self.group = group

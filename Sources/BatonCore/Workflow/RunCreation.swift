@@ -29,6 +29,13 @@ public protocol RunCreationStore: Sendable {
     /// Writes `rows` in one transaction (also setting the workflow's last run when the
     /// run has one); `.duplicate` when `rows.key` is taken, then nothing is written.
     func createRun(_ rows: NewRunRows) throws -> KeyedInsert
+    /// The spec of stored workflow `name` (for `workflow: NAME` tasks), nil when none.
+    func storedWorkflowSpec(named name: String) throws -> WorkflowSpec?
+}
+
+extension RunCreationStore {
+    /// A store without stored workflows resolves no `workflow: NAME` task.
+    public func storedWorkflowSpec(named name: String) throws -> WorkflowSpec? { nil }
 }
 
 /// The one place where runs come into being, for every trigger (submit, retry, manual,
@@ -49,6 +56,13 @@ public struct RunCreator: Sendable {
         _ record: RunRecord, spec: WorkflowSpec, tasks: [TaskRecord]? = nil, key: String? = nil, firedAt: Date? = nil,
         extraEnvironment: [String: String] = [:]
     ) throws -> KeyedInsert {
+        // `workflow: NAME` tasks get the stored workflow's spec now: the run keeps what it
+        // was started with (SpecErrors when one is missing, recursive or nested too deep).
+        var record = record
+        let spec = try SubWorkflowResolver.resolve(spec, name: record.workflow) {
+            try store.storedWorkflowSpec(named: $0)
+        }
+        if spec.tasks.contains(where: { $0.subWorkflow != nil }) { record.specJSON = SpecEncoder.encode(spec) }
         let rows = NewRunRows(
             record: record,
             tasks: tasks

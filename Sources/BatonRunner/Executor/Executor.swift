@@ -23,13 +23,15 @@ public final class Executor: RunControl {
         configuration: ExecutorConfiguration, store: any RunStore, logger: Logger,
         onBatch: (@Sendable (StoreBatch) -> Void)? = nil,
         onRunFinished: (@Sendable (RunEnding) -> Void)? = nil,
-        onLog: (@Sendable (LogProgress) -> Void)? = nil
+        onLog: (@Sendable (LogProgress) -> Void)? = nil,
+        onRunCreated: (@Sendable (RunRecord, WorkflowSpec, [TaskRecord]) -> Void)? = nil
     ) {
         self.configuration = configuration
         self.store = store
         self.logger = logger
         self.inbox = ExecutorInbox()
-        self.observers = ExecutorObservers(onBatch: onBatch, onRunFinished: onRunFinished, onLog: onLog)
+        self.observers = ExecutorObservers(
+            onBatch: onBatch, onRunFinished: onRunFinished, onLog: onLog, onRunCreated: onRunCreated)
         self.stats = ExecutorStats(workers: configuration.workers)
     }
 
@@ -81,4 +83,6 @@ struct ExecutorObservers: Sendable {
     var onRunFinished: (@Sendable (RunEnding) -> Void)?
     /// A task's log grew or its attempt ended (live log views).
     var onLog: (@Sendable (LogProgress) -> Void)?
+    /// The executor created a run itself (a sub-workflow's child run), once it is stored.
+    var onRunCreated: (@Sendable (RunRecord, WorkflowSpec, [TaskRecord]) -> Void)?
 }

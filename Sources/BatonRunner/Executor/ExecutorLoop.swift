@@ -37,6 +37,9 @@ final class ExecutorLoop: @unchecked Sendable {
     var marksOfTag: [UInt64: ProcessScan.Marks] = [:]
     /// The log of each live remote (ssh) process, read when ssh exits 255.
     var remoteLogOfTag: [UInt64: String] = [:]
+    /// Tasks that run a workflow and their child runs, both ways (ExecutorLoop+ChildRuns).
+    var childOfTask: [TaskRef: String] = [:]
+    var taskOfChild: [String: TaskRef] = [:]
     var orphansScannedAt = Date.distantPast
     /// Changes the store refused (disk full), written before any newer ones.
     var unwrittenBatch: StoreBatch?
@@ -211,6 +214,7 @@ final class ExecutorLoop: @unchecked Sendable {
         case .spawn(let plan):
             spawn(plan)
         case .signal(let ref, let signal):
+            if stopChildRun(of: ref) { return }
             guard let pid = pidOf[ref] else { return }
             reactor.signalGroup(pid: pid, signal == .terminate ? SIGTERM : SIGKILL)
         case .runFinished(let runID, let status):
@@ -218,10 +222,15 @@ final class ExecutorLoop: @unchecked Sendable {
             logger.info("run finished", metadata: ["run": "\(runID)", "status": "\(status.rawValue)"])
             let notifies = !(engine.runs[runID]?.spec.notify.isEmpty ?? true)
             finishedThisRound.append(RunEnding(runID: runID, status: status, hasNotifications: notifies))
+            childRunFinished(runID, status: status)
         }
     }
 
     func spawn(_ plan: SpawnPlan) {
+        if let sub = plan.subWorkflow {
+            startChildRun(plan, sub)
+            return
+        }
         let planEnvironment = SpawnPlanEnvironment(
             runID: plan.ref.runID, taskName: plan.taskName, attempt: plan.attempt,
             env: plan.env, extra: extraEnvironment[plan.ref.runID] ?? [:])
