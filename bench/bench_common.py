@@ -3,6 +3,7 @@ results file. Imported by core_bench.py, http_bench.py, cron_bench.py, events_be
 console_bench.py and bench_server.py."""
 
 import json
+import math
 import os
 import subprocess
 
@@ -37,3 +38,16 @@ def write_results(out, document):
         f.write("\n")
     shown = os.path.relpath(out, os.getcwd()) if out.startswith(os.getcwd()) else out
     print(f"results: {shown}", flush=True)
+
+
+def log(msg):
+    """A progress line, flushed at once (the drivers run for minutes)."""
+    print(msg, flush=True)
+
+
+def percentile(sorted_values, p):
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return None
+    k = max(0, math.ceil(p / 100.0 * len(sorted_values)) - 1)
+    return sorted_values[k]

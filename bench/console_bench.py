@@ -44,7 +44,7 @@ import time
 import urllib.request
 
 import core_bench
-from bench_common import git_revision, print_checks, write_results
+from bench_common import git_revision, log, percentile, print_checks, write_results
 from bench_server import BENCH_DIR, REPO, BatonServer, BenchError, version
 
 INTERACTIVE_TARGET_MS = 2000.0
@@ -76,18 +76,6 @@ PROBE = """
   }, true);
 })();
 """
-
-
-def log(msg):
-    print(msg, flush=True)
-
-
-def percentile(sorted_values, p):
-    """Nearest-rank percentile of an ascending list."""
-    if not sorted_values:
-        return None
-    k = max(0, math.ceil(p / 100.0 * len(sorted_values)) - 1)
-    return sorted_values[k]
 
 
 def summary(values):

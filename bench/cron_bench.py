@@ -37,16 +37,12 @@ import sys
 import tempfile
 import time
 
-from bench_common import git_revision, print_checks, write_results
+from bench_common import git_revision, log, percentile, print_checks, write_results
 from bench_server import (BENCH_DIR, REPO, BatonServer, BenchError, CPUWindow, Perf, proc_cpu,
                           proc_rss_mb)
 
 LAG_P99_TARGET_S = 1.0
 NOT_DUE_CRON = "0 0 1 1 *"
-
-
-def log(msg):
-    print(msg, flush=True)
 
 
 def parse_ts(text):
@@ -68,14 +64,6 @@ def period_of(cron):
     if m and 60 % int(m.group(1)) == 0:
         return int(m.group(1))
     return None
-
-
-def percentile(sorted_values, p):
-    """Nearest-rank percentile of an ascending list."""
-    if not sorted_values:
-        return None
-    k = max(0, math.ceil(p / 100.0 * len(sorted_values)) - 1)
-    return sorted_values[k]
 
 
 def distribution(values):

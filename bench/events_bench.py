@@ -30,7 +30,6 @@ import ctypes
 import datetime as dt
 import http.client
 import json
-import math
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -47,7 +46,7 @@ import time
 import traceback
 from array import array
 
-from bench_common import git_revision, print_checks, write_results
+from bench_common import git_revision, log, percentile, print_checks, write_results
 from bench_server import BENCH_DIR, HOST, REPO, BatonServer, BenchError, CPUWindow, Perf, proc_rss_mb
 
 PARTS = ("streams", "metrics")
@@ -61,18 +60,6 @@ CREATED_PREFIX = b"event: run.created\ndata: "
 RUNS_TOTAL = re.compile(r'^baton_runs_total\{status="([^"]+)",trigger="[^"]+"\} (\S+)$', re.M)
 MP = multiprocessing.get_context("fork")
 CHILDREN = []  # every process we start, stopped by stop_children()
-
-
-def log(msg):
-    print(msg, flush=True)
-
-
-def percentile(sorted_values, p):
-    """Nearest-rank percentile of an ascending list."""
-    if not sorted_values:
-        return None
-    k = max(0, math.ceil(p / 100.0 * len(sorted_values)) - 1)
-    return sorted_values[k]
 
 
 def distribution_ms(values_s, presorted=False):

@@ -31,7 +31,7 @@ import tempfile
 import time
 
 import core_bench
-from bench_common import git_revision, print_checks, write_results
+from bench_common import git_revision, log, print_checks, write_results
 from bench_server import (BENCH_DIR, REPO, BatonServer, BenchError, Client, CPUWindow, Nginx, Perf,
                           proc_rss_mb, version, wrk)
 
@@ -39,10 +39,6 @@ PARTS = ("get", "submit", "dag")
 GET_RATIO_TARGET = 0.5
 DAG_RATIO_TARGET = 1.5
 TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
-
-
-def log(msg):
-    print(msg, flush=True)
 
 
 def spec_of_trues(name, n):
