@@ -30,6 +30,7 @@ import ctypes
 import datetime as dt
 import http.client
 import json
+import math
 import multiprocessing
 import multiprocessing.connection
 import os
