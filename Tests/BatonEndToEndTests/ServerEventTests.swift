@@ -62,6 +62,36 @@ import Testing
         }
     }
 
+    /// What a dashboard of workflows listens to: stored workflows changing and webhook
+    /// deliveries arriving; and, after a real restart of the server, a reconnect with the
+    /// old Last-Event-ID gets one `reset` (the new server cannot know what was missed).
+    @Test func workflowAndDeliveryEventsArriveAndARestartMeansReset() async throws {
+        try await withTestServer { server in
+            let stream = try EventStreamClient(port: try server.port, target: "/v1/events")
+            _ = try await RawSocket.offload { try stream.next("hello") }
+            try await HooksTests.storeHookWorkflow(server, "ci", secret: "s3")
+            let updated = try await RawSocket.offload { try stream.next("workflow.updated") }
+            #expect(try updated.json()["name"] as? String == "ci", "\(updated)")
+            let body = Data(#"{"ref":"main"}"#.utf8)
+            let response = try await server.hook(
+                "ci", body: body, headers: ["X-Hub-Signature-256": TestHMAC.signature(body, secret: "s3")])
+            #expect(response.status == 202, "\(response)")
+            let delivery = try await RawSocket.offload { try stream.next("delivery.received") }
+            #expect("\(try delivery.json())".contains("ci"), "\(delivery)")
+            let lastSeen = try #require(delivery.id)
+
+            await server.stop()
+            try await server.start()
+            let again = try EventStreamClient(
+                port: try server.port, target: "/v1/events", headers: [("Last-Event-ID", lastSeen)])
+            let first = try await RawSocket.offload { () throws -> SSEFrame in
+                _ = try again.next("hello")
+                return try #require(try again.next())
+            }
+            #expect(first.event == "reset", "\(first)")
+        }
+    }
+
     @Test func reconnectWithLastEventIDReplaysWhatWasMissedAndAStrangerGetsAReset() async throws {
         try await withTestServer { server in
             let port = try server.port
