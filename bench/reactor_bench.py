@@ -51,9 +51,12 @@ def run_once(baton, tasks, seconds, work):
                    "tasks": [{"name": f"t{i}", "command": ["sleep", str(seconds)], "timeout_seconds": 0}
                              for i in range(tasks)]}, f)
     data = tempfile.mkdtemp(prefix="data-", dir=work)
+    # Progress goes to stderr, a line per task change: to a file, which never fills up as
+    # an unread pipe would (and then blocks the runner).
+    errors = open(os.path.join(work, f"stderr-{tasks}.txt"), "w+b")
     started = time.monotonic()
     process = subprocess.Popen([baton, "run", spec, "--workers", str(tasks), "--data-dir", data, "--json"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               stdout=subprocess.DEVNULL, stderr=errors)
     cpu = 0.0
     peak_children = 0
     while process.poll() is None:
@@ -72,7 +75,9 @@ def run_once(baton, tasks, seconds, work):
         peak_children = max(peak_children, count)
         time.sleep(0.02)
     wall = time.monotonic() - started
-    stderr = process.stderr.read().decode(errors="replace")
+    errors.seek(0)
+    stderr = errors.read().decode(errors="replace")
+    errors.close()
     if process.returncode != 0:
         raise RuntimeError(f"{baton} run exited {process.returncode}: {stderr[-2000:]}")
     return {"tasks": tasks, "wall_s": wall, "overhead_s": wall - seconds, "cpu_s": cpu,
