@@ -25,7 +25,7 @@
 #   1. A hook rewrites every generated spec before it is sent: each `command`,
 #      `on_timeout`, `Command` and `RunCommandOnTimeout` that is a string or a list
 #      becomes `/bin/sleep 1` (long enough for cancels to find runs still going);
-#      `notify` URLs point at a closed loopback port;
+#      `notify` URLs and `ssh` targets point at a closed loopback port;
 #      loader variables (LD_*, BASH_ENV, ENV) are dropped from `env`. The shape of the
 #      spec (names, groups, dependencies, numbers, nulls, wrong types) stays fuzzed.
 #   2. A guard below the hook, on the wire (requests' HTTPAdapter.send, which every
@@ -152,6 +152,8 @@ import yaml
 COMMAND_KEYS = {"command", "on_timeout", "Command", "RunCommandOnTimeout"}
 HARMLESS_COMMAND = "/bin/sleep 1"
 HARMLESS_URL = "http://127.0.0.1:9/baton-schemathesis"
+# Remote tasks go nowhere: ssh to a closed loopback port fails at once.
+HARMLESS_SSH = {"host": "127.0.0.1", "port": 9}
 LOADER_VARIABLES = {"BASH_ENV", "ENV"}
 STATS = {"requests": 0, "bodies": 0, "rewritten": 0, "replaced": 0, "signed": 0}
 SIGNATURE_HEADERS = ("X-Baton-Signature-256", "X-Hub-Signature-256", "X-Gitlab-Token")
@@ -167,6 +169,10 @@ def sanitize(value):
                 result[key] = HARMLESS_COMMAND
             elif name == "url" and isinstance(item, str):
                 result[key] = HARMLESS_URL
+            elif name == "ssh" and isinstance(item, dict):
+                result[key] = dict(HARMLESS_SSH)
+            elif name == "ssh_hosts" and isinstance(item, dict):
+                result[key] = {k: dict(HARMLESS_SSH) for k in item}
             elif name == "env" and isinstance(item, dict):
                 result[key] = {
                     k: sanitize(v)
