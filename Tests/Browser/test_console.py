@@ -199,3 +199,19 @@ def test_with_a_token_the_page_works_after_login_and_the_token_is_never_logged(m
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, f"[data-run-id='{run['id']}']"))
     wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=live]").text == "live")
     assert token not in request_log(server)
+
+
+def test_a_child_run_links_back_to_its_parent(server, browser):
+    """A task that runs a workflow: its child run's page names the parent run and task."""
+    run = server.submit({"name": "parent", "tasks": [
+        {"name": "nested", "tasks": [{"name": "inner", "command": "true"}]}]})
+    assert server.wait_for_run(run["id"])["status"] == "succeeded"
+    status, _, body = server.request("GET", "/v1/runs?limit=10")
+    assert status == 200
+    child = next(r for r in json.loads(body)["runs"] if r["trigger"]["type"] == "task")
+    browser.get(server.base + f"/#/runs/{child['id']}")
+    link = wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f"a[href='#/runs/{run['id']}']"))
+    assert "task nested" in link.find_element(By.XPATH, "..").text
+    link.click()
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=task-row][data-task=nested]"))
+    assert severe_errors(browser) == []

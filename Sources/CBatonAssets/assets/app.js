@@ -367,6 +367,8 @@ function triggerText(trigger) {
     case "cron": return `cron (scheduled ${trigger.scheduled_at})`;
     case "webhook": return `webhook ${trigger.event || ""} ${trigger.delivery_id ? "delivery " + trigger.delivery_id : ""}`;
     case "retry": return el("span", {}, "retry of ", el("a", { href: `#/runs/${encodeURIComponent(trigger.original_run_id)}` }, trigger.original_run_id));
+    case "task": return el("span", {}, `workflow of task ${trigger.task} (attempt ${trigger.attempt}) of run `,
+      el("a", { href: `#/runs/${encodeURIComponent(trigger.run_id)}` }, trigger.run_id));
     default: return trigger.type;
   }
 }
