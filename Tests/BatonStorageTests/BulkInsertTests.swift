@@ -16,8 +16,10 @@ struct BulkInsertTests {
             var read: [TaskRecord] = []
             let readTime = try clock.measure { read = try store.tasks(runID: "big") }
             print("100,000 tasks: insert \(insert), read \(readTime)")
-            // Generous bound for a debug build on a loaded 2-core machine; typically far less.
-            #expect(insert < .seconds(10), "inserting 100,000 tasks took \(insert)")
+            // Not a benchmark (bench/ measures speed): a bound that only a per-row transaction
+            // or a quadratic insert would exceed, even in a debug build with the whole suite
+            // sharing 2 cores (seen: 1-15 s).
+            #expect(insert < .seconds(60), "inserting 100,000 tasks took \(insert)")
             #expect(read == tasks)
             var counts: [TaskStatus: Int] = [:]
             let countTime = try clock.measure { counts = try store.taskCounts(runID: "big") }
@@ -34,7 +36,7 @@ struct BulkInsertTests {
             }
             let apply = try clock.measure { try store.apply(batch) }
             print("100,000 tasks: apply \(apply)")
-            #expect(apply < .seconds(15), "upserting 100,000 tasks took \(apply)")
+            #expect(apply < .seconds(60), "upserting 100,000 tasks took \(apply)")
             #expect(try store.taskCounts(runID: "big") == [.succeeded: 100_000])
         }
     }

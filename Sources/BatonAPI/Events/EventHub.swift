@@ -62,10 +62,37 @@ public final class EventHub: Sendable {
     public func publish(_ events: [ServerEvent]) {
         guard !events.isEmpty else { return }
         let woken: [any EventListener] = state.withLock { state in
-            for event in events { state.ring.append(event) }
+            for var event in events {
+                event.seq = state.ring.latest + 1
+                event.frame = Array(
+                    "id: \(eventID(event.seq))\nevent: \(event.kind.rawValue)\ndata: \(event.data)\n\n".utf8)
+                state.ring.append(event)
+            }
             return state.listeners.values.filter { listener in events.contains(where: listener.wants) }
         }
         for listener in woken { listener.wake() }
+    }
+
+    /// Appends to `output` the frames of the events after `seq` (at most `limit`) that
+    /// `wants` keeps, straight from the buffer (no event is copied); returns the last seq
+    /// looked at and how many frames were appended, or nil when the buffer no longer holds
+    /// them all.
+    func appendFrames(
+        after seq: UInt64, limit: Int, into output: inout [UInt8], wants: (borrowing ServerEvent) -> Bool
+    ) -> (last: UInt64, appended: Int)? {
+        state.withLock { state in
+            var appended = 0
+            guard
+                let visited = state.ring.forEach(
+                    after: seq, limit: limit,
+                    { event in
+                        guard wants(event) else { return }
+                        output.append(contentsOf: event.frame)
+                        appended += 1
+                    })
+            else { return nil }
+            return (visited.last, appended)
+        }
     }
 
     /// Up to `limit` events after `seq`; nil when the buffer no longer holds them all.

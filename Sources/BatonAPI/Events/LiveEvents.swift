@@ -39,6 +39,13 @@ public final class LiveEvents: @unchecked Sendable {
     /// per round would cost a thread wake-up per round; 10 ms of delay costs nothing to a
     /// page (the target is events within 100 ms).
     static let drainInterval = Duration.milliseconds(10)
+    /// With many open streams each drain wakes every one of them (a libmicrohttpd resume,
+    /// a worker wake-up and a write each): the interval grows by 50 µs per stream, up to
+    /// 40 ms, which keeps delivery well within the 100 ms target while 500 streams cost a
+    /// quarter of the wake-ups.
+    static func drainInterval(streams: Int) -> Duration {
+        min(drainInterval + .microseconds(50 * streams), .milliseconds(40))
+    }
     private var drainedAt = ContinuousClock.now
 
     enum Input {
@@ -161,8 +168,9 @@ public final class LiveEvents: @unchecked Sendable {
                 _ = condition.wait(until: Date().addingTimeInterval(seconds))
             }
             // Let a burst gather: wait out the rest of the drain interval.
-            while !stopping && ContinuousClock.now < drainedAt + Self.drainInterval {
-                let rest = drainedAt + Self.drainInterval - ContinuousClock.now
+            let interval = Self.drainInterval(streams: hub.openStreams)
+            while !stopping && ContinuousClock.now < drainedAt + interval {
+                let rest = drainedAt + interval - ContinuousClock.now
                 let seconds = Double(rest.components.seconds) + Double(rest.components.attoseconds) / 1e18
                 _ = condition.wait(until: Date().addingTimeInterval(seconds))
             }

@@ -32,6 +32,23 @@ public struct EventRing: Sendable {
         seq <= latest && seq + 1 >= oldest
     }
 
+    /// Calls `body` with each event after `seq` (at most `limit`), oldest first, without
+    /// copying them; returns the last seq visited and the count, or nil when some were
+    /// already dropped.
+    public func forEach(
+        after seq: UInt64, limit: Int, _ body: (borrowing ServerEvent) -> Void
+    ) -> (last: UInt64, count: Int)? {
+        guard canReplay(after: seq) else { return nil }
+        var next = seq + 1
+        var count = 0
+        while next <= latest && count < limit {
+            if let event = slots[Int((next - 1) % UInt64(capacity))] { body(event) }
+            count += 1
+            next += 1
+        }
+        return (next - 1, count)
+    }
+
     /// Up to `limit` events after `seq`, oldest first; nil when some were already dropped.
     public func events(after seq: UInt64, limit: Int) -> [ServerEvent]? {
         guard canReplay(after: seq) else { return nil }

@@ -28,6 +28,9 @@ public struct ServerEvent: Sendable, Equatable {
     /// The task it concerns, if any (filters `log.appended`).
     public var task: String?
     public var data: String
+    /// The SSE frame as every stream sends it (`id`, `event`, `data`), rendered once when
+    /// the event is published rather than once per stream; empty until then.
+    public var frame: [UInt8] = []
 
     public init(seq: UInt64 = 0, kind: EventKind, runID: String? = nil, task: String? = nil, data: String) {
         self.seq = seq
