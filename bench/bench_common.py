@@ -51,3 +51,19 @@ def percentile(sorted_values, p):
         return None
     k = max(0, math.ceil(p / 100.0 * len(sorted_values)) - 1)
     return sorted_values[k]
+
+
+def report_checks(checks, failures, load_at_start, unreliable, digits=2, failure_check="every part completed"):
+    """Prints the PASS/FAIL lines (a failed part is a failed check) and, when the machine
+    was busy at the start (1-min load average above 3/4 of the CPUs), a warning that the
+    `unreliable` figures are. Returns (all targets met, machine was busy)."""
+    if failures:
+        checks.append({"check": failure_check, "value": len(failures), "ok": False})
+    print()
+    ok = print_checks(checks, digits=digits)
+    cpus = os.cpu_count() or 1
+    busy = load_at_start > 0.75 * cpus
+    if busy:
+        print(f"\nWARNING: the machine was busy before the start (1-min load average {load_at_start:.1f} on {cpus} CPUs):"
+              f" {unreliable} are unreliable; rerun on a quiet machine.")
+    return ok, busy

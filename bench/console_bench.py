@@ -44,7 +44,7 @@ import time
 import urllib.request
 
 import core_bench
-from bench_common import git_revision, log, percentile, print_checks, write_results
+from bench_common import git_revision, log, percentile, report_checks, write_results
 from bench_server import BENCH_DIR, REPO, BatonServer, BenchError, version
 
 INTERACTIVE_TARGET_MS = 2000.0
@@ -339,15 +339,8 @@ def main():
 
     print()
     checks = table(results) if "run" in results else []
-    if failures:
-        checks.append({"check": "the benchmark completed", "value": len(failures), "ok": False})
-    print()
-    all_ok = print_checks(checks, digits=0)
-    cpus = os.cpu_count() or 1
-    busy = load0 > 0.75 * cpus
-    if busy:
-        print(f"\nWARNING: the machine was busy before the start (1-min load average {load0:.1f} on {cpus} CPUs):"
-              f" page times are unreliable; rerun on a quiet machine.")
+    all_ok, busy = report_checks(checks, failures, load0, "page times", digits=0,
+                                 failure_check="the benchmark completed")
     print(f"\ntargets: {'MET' if all_ok else 'NOT MET'}")
 
     now = dt.datetime.now(dt.timezone.utc)

@@ -47,7 +47,7 @@ import time
 import traceback
 from array import array
 
-from bench_common import git_revision, log, percentile, print_checks, write_results
+from bench_common import git_revision, log, percentile, report_checks, write_results
 from bench_server import BENCH_DIR, HOST, REPO, BatonServer, BenchError, CPUWindow, Perf, proc_rss_mb
 
 PARTS = ("streams", "metrics")
@@ -837,19 +837,11 @@ def main():
 
     print()
     checks = table(args, results)
-    if failures:
-        checks.append({"check": "every part completed", "value": len(failures), "ok": False})
-    print()
-    all_ok = print_checks(checks, digits=3)
-    cpus = os.cpu_count() or 1
-    busy = load0 > 0.75 * cpus
-    if busy:
-        print(f"\nWARNING: the machine was busy before the start (1-min load average {load0:.1f} on {cpus} CPUs):"
-              f" throughput and latencies are unreliable; rerun on a quiet machine.")
+    all_ok, busy = report_checks(checks, failures, load0, "throughput and latencies", digits=3)
     e = results.get("streams", {}).get("B", {}).get("events")
     if e and (e["reader_cpu_percent"] or 0) > 85:
         print(f"\nWARNING: the stream reader used {e['reader_cpu_percent']:.0f} % of a core: the delivery latencies"
-              f" include its own queueing (and it took that CPU from the server on {cpus} CPUs).")
+              f" include its own queueing (and it took that CPU from the server on {os.cpu_count()} CPUs).")
     if checks:
         print(f"\ntargets: {'MET' if all_ok else 'NOT MET'}")
 
