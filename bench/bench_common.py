@@ -5,6 +5,7 @@ console_bench.py and bench_server.py."""
 import json
 import math
 import os
+import shutil
 import subprocess
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -67,3 +68,11 @@ def report_checks(checks, failures, load_at_start, unreliable, digits=2, failure
         print(f"\nWARNING: the machine was busy before the start (1-min load average {load_at_start:.1f} on {cpus} CPUs):"
               f" {unreliable} are unreliable; rerun on a quiet machine.")
     return ok, busy
+
+
+def remove_workdir(path, keep):
+    """Removes a benchmark's work dir, or says where it was kept (--keep)."""
+    if keep:
+        print(f"# kept {path}")
+    else:
+        shutil.rmtree(path, ignore_errors=True)

@@ -44,7 +44,7 @@ import time
 import urllib.request
 
 import core_bench
-from bench_common import git_revision, log, percentile, report_checks, write_results
+from bench_common import git_revision, log, percentile, remove_workdir, report_checks, write_results
 from bench_server import BENCH_DIR, REPO, BatonServer, BenchError, version
 
 INTERACTIVE_TARGET_MS = 2000.0
@@ -332,10 +332,7 @@ def main():
         failures.append({"part": "console", "error": f"{type(e).__name__}: {e}"})
         print(f"  console: FAILED: {type(e).__name__}: {e}", file=sys.stderr)
     finally:
-        if args.keep:
-            print(f"# kept {workroot}")
-        else:
-            shutil.rmtree(workroot, ignore_errors=True)
+        remove_workdir(workroot, args.keep)
 
     print()
     checks = table(results) if "run" in results else []

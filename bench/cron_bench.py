@@ -32,12 +32,11 @@ import math
 import os
 import platform
 import re
-import shutil
 import sys
 import tempfile
 import time
 
-from bench_common import git_revision, log, percentile, print_checks, write_results
+from bench_common import git_revision, log, percentile, print_checks, remove_workdir, write_results
 from bench_server import (BENCH_DIR, REPO, BatonServer, BenchError, CPUWindow, Perf, proc_cpu,
                           proc_rss_mb)
 
@@ -329,10 +328,7 @@ def main():
         code = server.stop(grace=60)
         result["server_exit_code"] = code
         loads.append(os.getloadavg()[0])
-        if args.keep:
-            print(f"# kept {workroot}")
-        else:
-            shutil.rmtree(workroot, ignore_errors=True)
+        remove_workdir(workroot, args.keep)
 
     checks = []
     if failure is None:

@@ -38,7 +38,6 @@ import platform
 import re
 import resource
 import selectors
-import shutil
 import signal
 import socket
 import sys
@@ -47,7 +46,7 @@ import time
 import traceback
 from array import array
 
-from bench_common import git_revision, log, percentile, report_checks, write_results
+from bench_common import git_revision, log, percentile, remove_workdir, report_checks, write_results
 from bench_server import BENCH_DIR, HOST, REPO, BatonServer, BenchError, CPUWindow, Perf, proc_rss_mb
 
 PARTS = ("streams", "metrics")
@@ -830,10 +829,7 @@ def main():
         print(f"events_bench: interrupted", file=sys.stderr)
     finally:
         stop_children()
-        if args.keep:
-            print(f"# kept {workroot}")
-        else:
-            shutil.rmtree(workroot, ignore_errors=True)
+        remove_workdir(workroot, args.keep)
 
     print()
     checks = table(args, results)

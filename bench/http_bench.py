@@ -31,7 +31,7 @@ import tempfile
 import time
 
 import core_bench
-from bench_common import git_revision, log, print_checks, write_results
+from bench_common import git_revision, log, print_checks, remove_workdir, write_results
 from bench_server import (BENCH_DIR, REPO, BatonServer, BenchError, Client, CPUWindow, Nginx, Perf,
                           proc_rss_mb, version, wrk)
 
@@ -416,10 +416,7 @@ def main():
             loads.append(os.getloadavg()[0])
             part_loads[part] = loads[-1]
     finally:
-        if args.keep:
-            print(f"# kept {workroot}")
-        else:
-            shutil.rmtree(workroot, ignore_errors=True)
+        remove_workdir(workroot, args.keep)
 
     # Table.
     print()
