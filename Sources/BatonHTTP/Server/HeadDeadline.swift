@@ -30,6 +30,10 @@ final class HeadDeadline: @unchecked Sendable {
     /// Connections waiting for a request head: socket and since when (monotonic).
     private var awaiting: [OpaquePointer: (fd: Int32, since: ContinuousClock.Instant)] = [:]
     private var timer: DispatchSourceTimer?
+    /// The timer runs only while some connection awaits a head: an idle server keeps no
+    /// thread awake for it. Suspended by the sweep that finds the table empty, resumed by
+    /// the next connection that waits (so at most once a second on the request path).
+    private var timerSuspended = true
 
     /// `seconds == 0` disables the deadline (every call is then a no-op).
     init(seconds: Int, logger: Logger?) {
@@ -42,18 +46,25 @@ final class HeadDeadline: @unchecked Sendable {
     /// Starts the sweep (the server has started).
     func start() {
         guard enabled else { return }
-        let source = DispatchSource.makeTimerSource(queue: .global(qos: .utility))
+        // A serial queue of its own: on a global utility queue Dispatch kept two more
+        // threads alive for a 1 s timer. Created suspended (see `timerSuspended`).
+        let source = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "baton.head-deadline"))
         source.schedule(deadline: .now() + 1, repeating: 1, leeway: .milliseconds(100))
         source.setEventHandler { [weak self] in self?.sweep() }
-        lock.withLock { timer = source }
-        source.resume()
+        lock.withLock {
+            timer = source
+            timerSuspended = true
+        }
     }
 
     /// Stops the sweep (the daemon has stopped: every connection is gone).
     func stop() {
         let source = lock.withLock {
             let source = timer
+            // A suspended source must be resumed before it is cancelled and released.
+            if timerSuspended { source?.resume() }
             timer = nil
+            timerSuspended = true
             awaiting.removeAll()
             return source
         }
@@ -66,7 +77,13 @@ final class HeadDeadline: @unchecked Sendable {
         let fd = baton_mhd_connection_fd(connection)
         guard fd >= 0 else { return }
         let now = ContinuousClock.now
-        lock.withLock { awaiting[connection] = (fd, now) }
+        lock.withLock {
+            awaiting[connection] = (fd, now)
+            if timerSuspended, let timer {
+                timerSuspended = false
+                timer.resume()
+            }
+        }
     }
 
     /// The head of a request is in: the deadline no longer applies to this request.
@@ -91,6 +108,10 @@ final class HeadDeadline: @unchecked Sendable {
                 awaiting[connection] = nil
                 shutdown(entry.fd, Int32(SHUT_RDWR))
                 cut += 1
+            }
+            if awaiting.isEmpty, !timerSuspended, let timer {
+                timerSuspended = true
+                timer.suspend()
             }
             return cut
         }
