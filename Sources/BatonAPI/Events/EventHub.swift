@@ -41,6 +41,13 @@ public final class EventHub: Sendable {
         state.withLock { $0.ring.latest }
     }
 
+    /// The SSE frame of `event` (`id`, `event`, `data`).
+    func frame(of event: borrowing ServerEvent) -> [UInt8] {
+        event.frame.isEmpty
+            ? Array("id: \(eventID(event.seq))\nevent: \(event.kind.rawValue)\ndata: \(event.data)\n\n".utf8)
+            : event.frame
+    }
+
     /// `BOOT.SEQ`, the SSE id of event `seq`.
     public func eventID(_ seq: UInt64) -> String {
         bootID + "." + String(seq)
@@ -62,10 +69,12 @@ public final class EventHub: Sendable {
     public func publish(_ events: [ServerEvent]) {
         guard !events.isEmpty else { return }
         let woken: [any EventListener] = state.withLock { state in
+            // Frames are rendered here, once for every stream, only while streams are open;
+            // an event published with none is rendered by whoever replays it (`frame(of:)`).
+            let rendering = !state.listeners.isEmpty
             for var event in events {
                 event.seq = state.ring.latest + 1
-                event.frame = Array(
-                    "id: \(eventID(event.seq))\nevent: \(event.kind.rawValue)\ndata: \(event.data)\n\n".utf8)
+                if rendering { event.frame = frame(of: event) }
                 state.ring.append(event)
             }
             return state.listeners.values.filter { listener in events.contains(where: listener.wants) }
@@ -87,7 +96,11 @@ public final class EventHub: Sendable {
                     after: seq, limit: limit,
                     { event in
                         guard wants(event) else { return }
-                        output.append(contentsOf: event.frame)
+                        if event.frame.isEmpty {
+                            output.append(contentsOf: frame(of: event))
+                        } else {
+                            output.append(contentsOf: event.frame)
+                        }
                         appended += 1
                     })
             else { return nil }

@@ -144,7 +144,7 @@ final class EventStream: HTTPBodyStream, EventListener, @unchecked Sendable {
             cursor = last.seq
             events.removeAll { !wants($0) }
             if events.count > Self.coalesceAbove { events = Self.coalesced(events) }
-            for event in events { output.append(contentsOf: event.frame) }
+            for event in events { output.append(contentsOf: hub.frame(of: event)) }
             metrics.eventsSent.increment(by: Double(events.count))
         }
         return true
