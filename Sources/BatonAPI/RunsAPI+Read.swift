@@ -107,10 +107,11 @@ extension RunsAPI {
             entry = cached
         } else {
             let run = try loadRun(parameters)
-            let response = Self.json(200, try document(run))
-            guard response.status == 200 else { return response }
-            entry = RunDocumentCache.Entry(
-                revision: revision, body: response.body, etag: "\"" + ContentDigest.hex(response.body) + "\"")
+            let deliveries = try context.notifications.notifications(runID: run.id)
+            let (body, etag) = rendering.render(
+                run, tasks: try context.store.tasks(runID: run.id),
+                notifications: deliveries.isEmpty ? nil : deliveries.map(\.document))
+            entry = RunDocumentCache.Entry(revision: revision, body: body, etag: etag)
             cache.store(id, entry)
         }
         if let header = request.headers["If-None-Match"], ETag.matches(header, entry.etag) {

@@ -8,6 +8,8 @@ struct RunsAPI: Sendable {
     let context: APIContext
     /// Rendered runs by revision, so that polling an unchanged run costs no database read.
     let cache = RunDocumentCache()
+    /// Task objects of running runs kept rendered, so a changed run re-renders what changed.
+    let rendering = RunRendering()
 
     /// The JSON encoder of every answer (sorted keys: stable bytes, stable ETags).
     static let encoder: JSONEncoder = {

@@ -52,12 +52,8 @@ public enum RunID {
 /// A short stable digest of bytes (64-bit FNV-1a, hex): identifies a spec, not a secret.
 public enum ContentDigest {
     public static func hex(_ data: Data) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in data {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x100_0000_01b3
-        }
-        let digits = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+        var hash = FNV1a()
+        data.withUnsafeBytes { hash.add($0) }
+        return hash.hex
     }
 }
