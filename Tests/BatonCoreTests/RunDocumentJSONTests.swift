@@ -25,7 +25,8 @@ import Testing
     func record(_ trigger: RunTrigger, name: String, workflow: String?) -> RunRecord {
         RunRecord(
             id: "r-\(name.count)", name: name, workflow: workflow, status: .running, trigger: trigger,
-            createdAt: Date(timeIntervalSince1970: 1_800_000_000.123), startedAt: Date(timeIntervalSince1970: 1_800_000_001),
+            createdAt: Date(timeIntervalSince1970: 1_800_000_000.123),
+            startedAt: Date(timeIntervalSince1970: 1_800_000_001),
             specJSON: Data("{}".utf8), specHash: "h")
     }
 
@@ -55,7 +56,9 @@ import Testing
                     tasks: tasks(Self.awkward + [name + "1", name + "2"]),
                     notifications: withNotifications ? notifications : nil)
                 let expected = try Self.encoder.encode(document)
-                #expect(String(decoding: RunDocumentJSON.encode(document), as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+                #expect(
+                    String(decoding: RunDocumentJSON.encode(document), as: UTF8.self)
+                        == String(decoding: expected, as: UTF8.self))
                 var summary = document
                 summary.tasks = nil
                 #expect(RunDocumentJSON.encode(summary) == Array(try Self.encoder.encode(summary)))

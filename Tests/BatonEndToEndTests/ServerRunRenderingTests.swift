@@ -79,9 +79,11 @@ import Testing
                     let differing = before.keys.filter { polled[$0] != before[$0] }.sorted()
                     #expect(
                         differing.isEmpty && polled.count == before.count,
-                        "polled vs stored: \(differing.map { "\($0): \(polled[$0] ?? "absent") vs \(before[$0] ?? "")" })")
+                        "polled vs stored: \(differing.map { "\($0): \(polled[$0] ?? "absent") vs \(before[$0] ?? "")" })"
+                    )
                     comparisons += 1
-                    released = !(before["t\(index)"] ?? "").hasPrefix("running")
+                    released =
+                        !(before["t\(index)"] ?? "").hasPrefix("running")
                         && !(before["t\(index)"] ?? "").hasPrefix("pending")
                 }
                 #expect(released, "t\(index) never finished")
