@@ -19,9 +19,15 @@ Everything runs on 127.0.0.1, each part on a fresh `baton serve --workers 2` and
           the same invocation (core_bench.run_ninja): Baton / ninja with the 20 ms poller
           (target <= 1.2). The poller's own CPU (reading and parsing each 2 MB answer) is
           reported: it shares the 2 cores. `baton run` (the CLI, no server) for reference.
+  idle    Cold start of `baton serve` on an empty data dir to the first 200 from /healthz
+          (median of --starts, target < 10 ms); then the idle server's RSS, split into
+          anonymous and file-backed pages, and its threads (target < 15 MiB).
 """
 
 import argparse
+import http.client
+import signal
+import subprocess
 import datetime as dt
 import json
 import os
@@ -35,10 +41,14 @@ import time
 import core_bench
 from bench_common import git_revision, log, print_checks, remove_workdir, write_results
 from bench_server import (BENCH_DIR, REPO, BatonServer, BenchError, Client, CPUWindow, Nginx, Perf,
-                          proc_rss_mb, version, wrk)
+                          free_port, proc_rss_mb, version, wrk)
 
-PARTS = ("get", "submit", "dag")
+PARTS = ("get", "submit", "dag", "idle")
 GET_RATIO_TARGET = 0.6
+IDLE_RSS_TARGET_MB = 15
+COLD_START_TARGET_MS = 10
+SUBMIT_RATE_TARGET = 2000
+SUBMIT_P99_TARGET_MS = 20
 DAG_RATIO_TARGET = 1.2  # with the fastest poller (the first --poll-intervals value)
 TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
 
@@ -359,6 +369,62 @@ def part_dag(args, workroot):
     return out
 
 
+def proc_status(pid):
+    """/proc/PID/status as a dict of its fields (values as text)."""
+    with open(f"/proc/{pid}/status") as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+
+
+def part_idle(args, workroot):
+    """Cold start: `baton serve` on a fresh, empty data dir until the first 200 from
+    /healthz (the client retries as fast as it can), median of --starts. Then the idle
+    server's RSS (with its anonymous / file-backed split) and threads after --idle-wait s."""
+    starts = []
+    for index in range(args.starts):
+        data = os.path.join(workroot, "idle", f"start-{index}")
+        os.makedirs(data)
+        port = free_port()
+        argv = [args.baton, "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", data, "--workers", str(args.workers)]
+        env = {k: v for k, v in os.environ.items() if k != "BATON_TOKEN"}
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                                env=env, start_new_session=True)
+        try:
+            while True:
+                if proc.poll() is not None:
+                    raise BenchError(f"baton serve exited {proc.returncode} during start-up")
+                if time.perf_counter() - t0 > 30:
+                    raise BenchError("baton serve did not answer /healthz within 30 s")
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                    conn.request("GET", "/healthz")
+                    if conn.getresponse().status == 200:
+                        starts.append((time.perf_counter() - t0) * 1000)
+                        break
+                except (ConnectionError, OSError, http.client.HTTPException):
+                    pass
+                finally:
+                    conn.close()
+            if index == args.starts - 1:
+                time.sleep(args.idle_wait)
+                status = proc_status(proc.pid)
+                kb = lambda name: int(status.get(name, "0 kB").split()[0])
+                idle = {"rss_mb": kb("VmRSS") / 1024, "rss_anon_mb": kb("RssAnon") / 1024,
+                        "rss_file_mb": kb("RssFile") / 1024, "threads": int(status["Threads"]),
+                        "wait_s": args.idle_wait}
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    log(f"  cold starts (ms): {', '.join(f'{ms:.1f}' for ms in starts)}")
+    log(f"  idle after {args.idle_wait:g} s: {idle['rss_mb']:.1f} MiB RSS ({idle['rss_anon_mb']:.1f} anon,"
+        f" {idle['rss_file_mb']:.1f} file), {idle['threads']} threads")
+    return {"cold_start_ms": starts, "cold_start_ms_median": statistics.median(starts), "idle": idle}
+
+
 # --------------------------------------------------------------------------- main
 
 def main():
@@ -382,6 +448,8 @@ def main():
                     help="seconds between GETs (If-None-Match) while waiting for the DAG run, one measured run per value"
                          " (default 0.02,1: a dashboard polling every 20 ms, and one polling every second)"),
     ap.add_argument("--dag-timeout", type=float, default=600)
+    ap.add_argument("--starts", type=int, default=11, help="cold starts measured by the idle part (median; default 11)")
+    ap.add_argument("--idle-wait", type=float, default=5, help="seconds the idle part lets the server settle (default 5)")
     ap.add_argument("--no-cli", dest="cli", action="store_false", help="skip the `baton run` reference on the DAG")
     ap.add_argument("--tmp", default=None, help="where the work dir is made (default: $TMPDIR or /tmp)")
     ap.add_argument("--output", default=None, help="results JSON (default bench/results/http-<UTC time>.json)")
@@ -420,6 +488,8 @@ def main():
                     results["get"] = part_get(args, workroot, wrk_log)
                 elif part == "submit":
                     results["submit"] = part_submit(args, workroot, wrk_log)
+                elif part == "idle":
+                    results["idle"] = part_idle(args, workroot)
                 else:
                     results["dag"] = part_dag(args, workroot)
             except (BenchError, core_bench.RunError, OSError) as e:
@@ -462,6 +532,10 @@ def main():
             print(f"{'  backlog NOT drained after wrk, s':34} {args.drain_timeout:12.0f}   ({s['tasks_succeeded']} of"
                   f" {10 * s['runs_stored']} tasks done, {s['tasks_per_s_overall']:.0f} tasks/s;"
                   f" runs {s['runs_by_status']})")
+        checks.append({"check": f"POST /v1/runs >= {SUBMIT_RATE_TARGET} runs/s", "value": s["runs_accepted_per_s"],
+                       "ok": s["runs_accepted_per_s"] >= SUBMIT_RATE_TARGET})
+        checks.append({"check": f"POST /v1/runs p99 < {SUBMIT_P99_TARGET_MS} ms", "value": s["latency_us"]["p99"] / 1000,
+                       "ok": s["latency_us"]["p99"] / 1000 < SUBMIT_P99_TARGET_MS})
     if "dag" in results:
         d = results["dag"]
         for index, tool in enumerate(d["pollers"]):
@@ -476,6 +550,16 @@ def main():
         checks.append({"check": f"DAG via API, {d['pollers'][0]}, baton/ninja wall <= {DAG_RATIO_TARGET}",
                        "value": d["baton_api_over_ninja"],
                        "ok": d["baton_api_over_ninja"] <= DAG_RATIO_TARGET})
+    if "idle" in results:
+        i = results["idle"]
+        print(f"{'cold start to /healthz 200, ms':34} {i['cold_start_ms_median']:12.1f} {'':12} {'':7}  < {COLD_START_TARGET_MS}")
+        print(f"{'idle serve RSS MiB (anon/file)':34} {i['idle']['rss_mb']:12.1f}   ({i['idle']['rss_anon_mb']:.1f} /"
+              f" {i['idle']['rss_file_mb']:.1f})        < {IDLE_RSS_TARGET_MB}")
+        print(f"{'idle serve threads':34} {i['idle']['threads']:12d}")
+        checks.append({"check": f"cold start < {COLD_START_TARGET_MS} ms", "value": i["cold_start_ms_median"],
+                       "ok": i["cold_start_ms_median"] < COLD_START_TARGET_MS})
+        checks.append({"check": f"idle RSS < {IDLE_RSS_TARGET_MB} MiB", "value": i["idle"]["rss_mb"],
+                       "ok": i["idle"]["rss_mb"] < IDLE_RSS_TARGET_MB})
     if failures:
         checks.append({"check": "every part completed", "value": len(failures), "ok": False})
     print()
@@ -483,7 +567,7 @@ def main():
     # Our own load: ~2.5 for the DAG (2 workers or ninja -j 2, the poller), ~4 under wrk (2 wrk threads
     # and the server's 2); more than that, or a loaded machine before we began, is others'.
     cpus = os.cpu_count() or 1
-    own = {"get": 2.0, "submit": 2.0, "dag": 0.5}
+    own = {"get": 2.0, "submit": 2.0, "dag": 0.5, "idle": 0.5}
     busy = load0 > 0.75 * cpus or any(v > cpus + 0.5 + own[p] for p, v in part_loads.items())
     if busy:
         print(f"\nWARNING: the machine was busy (1-min load average {load0:.1f} at the start, at the end of each part"
@@ -501,11 +585,13 @@ def main():
         "git_revision": git_revision(),
         "config": {k: getattr(args, k) for k in ("workers", "threads", "connections", "duration", "submit_connections",
                                                  "submit_duration", "nginx_access_log", "repeat", "seed", "scale",
-                                                 "poll_intervals")} | {"parts": parts},
+                                                 "poll_intervals", "starts", "idle_wait")} | {"parts": parts},
         "machine": {"cpus": os.cpu_count(), "kernel": platform.release(), "machine": platform.machine(),
                     "python": platform.python_version(), "wrk": version(["wrk", "-v"]),
                     "nginx": version(["nginx", "-v"]), "ninja": version(["ninja", "--version"])},
-        "targets": {"get_baton_over_nginx_min": GET_RATIO_TARGET, "dag_baton_over_ninja_max": DAG_RATIO_TARGET},
+        "targets": {"get_baton_over_nginx_min": GET_RATIO_TARGET, "dag_baton_over_ninja_max": DAG_RATIO_TARGET,
+                    "cold_start_ms_max": COLD_START_TARGET_MS, "idle_rss_mb_max": IDLE_RSS_TARGET_MB,
+                    "submit_runs_per_s_min": SUBMIT_RATE_TARGET, "submit_p99_ms_max": SUBMIT_P99_TARGET_MS},
         "results": results,
         "checks": checks,
         "failures": failures,

@@ -37,8 +37,10 @@ bench_main() {
     done
 
     if [[ $build -eq 1 && $custom_baton -eq 0 && ",$tools," == *",baton,"* ]]; then
-        echo "# building: swift build -c release --product baton" >&2
-        if ! (cd "$repo" && swift build -c release --product baton >&2); then
+        # As README.md builds it: the Swift runtime and Foundation linked statically (a third
+        # less start-up time and 4-5 MiB less RSS than the shared libraries; needs libcurl4-openssl-dev).
+        echo "# building: swift build -c release --product baton --static-swift-stdlib" >&2
+        if ! (cd "$repo" && swift build -c release --product baton --static-swift-stdlib >&2); then
             echo "$name: the release build failed; fix it (or pass --no-build / --baton PATH)" >&2
             exit 2
         fi

@@ -26,7 +26,9 @@ extension RunsAPI {
         // Read back: the executor may already have started tasks, and the answer must be
         // one consistent snapshot.
         let stored = try context.store.run(id: record.id) ?? record
-        return Self.json(201, try document(stored)).withHeader("Location", "/v1/runs/\(record.id)")
+        return HTTPResponse(
+            status: 201, headers: [("Content-Type", "application/json"), ("Location", "/v1/runs/\(record.id)")],
+            body: Data(RunDocumentJSON.encode(try document(stored))))
     }
 
     /// Commits a new run and hands it to the executor; shared by every trigger.

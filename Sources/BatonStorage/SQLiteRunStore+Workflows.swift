@@ -71,42 +71,50 @@ extension SQLiteRunStore: WorkflowStore, RunCreationStore {
     /// The run, its tasks, its notification queue and (when keyed) the run key and the
     /// workflow's marks, in one transaction.
     public func createRun(_ rows: NewRunRows) throws -> KeyedInsert {
-        let run = rows.record
-        if let key = rows.key {
-            let existing: String? = try pool.read { db in
-                try String.fetchOne(db, sql: "SELECT id FROM runs WHERE run_key = ?", arguments: [key])
-            }
-            if let existing { return .duplicate(existingRunID: existing) }
-        }
-        do {
-            try insertRun(
-                run, tasks: rows.tasks,
-                alsoInTransaction: { db in
-                    try Self.insertNotifications(rows.notifications, db)
-                    guard let key = rows.key else { return }
-                    try db.execute(sql: "UPDATE runs SET run_key = ? WHERE id = ?", arguments: [key, run.id])
+        try createRuns([rows])[0]
+    }
+
+    /// Every run of `rows` as `createRun` writes it, all in ONE transaction. A key is
+    /// looked up inside the transaction, where writes are serialised: a taken key skips
+    /// that run (`.duplicate`) without a constraint error undoing the others.
+    public func createRuns(_ rows: [NewRunRows]) throws -> [KeyedInsert] {
+        if rows.isEmpty { return [] }
+        let triggers = try rows.map { try encodeTrigger($0.record.trigger) }
+        return try write { db in
+            var results: [KeyedInsert] = []
+            results.reserveCapacity(rows.count)
+            for (rows, trigger) in zip(rows, triggers) {
+                let run = rows.record
+                if let key = rows.key {
+                    let lookup = try db.cachedStatement(sql: "SELECT id FROM runs WHERE run_key = ?")
+                    if let existing = try String.fetchOne(lookup, arguments: [key]) {
+                        results.append(.duplicate(existingRunID: existing))
+                        continue
+                    }
+                }
+                try Self.insertRunRows(run, tasks: rows.tasks, trigger: trigger, db)
+                try Self.insertNotifications(rows.notifications, db)
+                if let key = rows.key {
+                    try db.cachedStatement(sql: "UPDATE runs SET run_key = ? WHERE id = ?").execute(arguments: [
+                        key, run.id,
+                    ])
                     if let workflow = run.workflow {
-                        try db.execute(
+                        try db.cachedStatement(
                             sql: """
                                 UPDATE workflows SET last_run_id = ?,
                                     last_fired_at = CASE WHEN ? IS NULL THEN last_fired_at
                                         ELSE MAX(COALESCE(last_fired_at, 0), ?) END
                                 WHERE name = ?
-                                """,
-                            arguments: [
-                                run.id, StoredDate.seconds(rows.firedAt), StoredDate.seconds(rows.firedAt), workflow,
-                            ])
+                                """
+                        ).execute(arguments: [
+                            run.id, StoredDate.seconds(rows.firedAt), StoredDate.seconds(rows.firedAt), workflow,
+                        ])
                     }
-                })
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT && rows.key != nil {
-            // Lost a race with another insert of the same key: report the winner.
-            let winner: String? = try pool.read { db in
-                try String.fetchOne(db, sql: "SELECT id FROM runs WHERE run_key = ?", arguments: [rows.key])
+                }
+                results.append(.inserted)
             }
-            if let winner { return .duplicate(existingRunID: winner) }
-            throw error
+            return results
         }
-        return .inserted
     }
 
     public func markFired(name: String, at instant: Date) throws {

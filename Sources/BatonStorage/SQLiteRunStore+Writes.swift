@@ -21,21 +21,26 @@ extension SQLiteRunStore {
     ) throws {
         let trigger = try encodeTrigger(run.trigger)
         try write { db in
-            let exists = try db.cachedStatement(sql: "SELECT 1 FROM runs WHERE id = ?")
-            if try Int.fetchOne(exists, arguments: [run.id]) != nil {
-                throw RunStoreError.duplicateRun(run.id)
-            }
-            try db.cachedStatement(sql: Self.insertRunSQL).execute(arguments: [
-                run.id, run.name, run.workflow, run.status.rawValue, trigger,
-                StoredDate.seconds(run.createdAt), StoredDate.seconds(run.startedAt),
-                StoredDate.seconds(run.finishedAt), run.specJSON, run.specHash, run.cancelRequests,
-                run.deadlineHit,
-            ])
-            let insertTask = try db.cachedStatement(sql: Self.insertTaskSQL)
-            for task in tasks {
-                try insertTask.execute(arguments: task.arguments(runID: run.id))
-            }
+            try Self.insertRunRows(run, tasks: tasks, trigger: trigger, db)
             try extra(db)
+        }
+    }
+
+    /// The run's row and its tasks' rows, inside the caller's transaction.
+    static func insertRunRows(_ run: RunRecord, tasks: [TaskRecord], trigger: String, _ db: Database) throws {
+        let exists = try db.cachedStatement(sql: "SELECT 1 FROM runs WHERE id = ?")
+        if try Int.fetchOne(exists, arguments: [run.id]) != nil {
+            throw RunStoreError.duplicateRun(run.id)
+        }
+        try db.cachedStatement(sql: Self.insertRunSQL).execute(arguments: [
+            run.id, run.name, run.workflow, run.status.rawValue, trigger,
+            StoredDate.seconds(run.createdAt), StoredDate.seconds(run.startedAt),
+            StoredDate.seconds(run.finishedAt), run.specJSON, run.specHash, run.cancelRequests,
+            run.deadlineHit,
+        ])
+        let insertTask = try db.cachedStatement(sql: Self.insertTaskSQL)
+        for task in tasks {
+            try insertTask.execute(arguments: task.arguments(runID: run.id))
         }
     }
 

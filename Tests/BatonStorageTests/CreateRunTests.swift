@@ -43,4 +43,31 @@ import Testing
             #expect(try store.notifications(runID: "run-4").isEmpty)
         }
     }
+
+    /// A cron tick writes its fires in one transaction: taken keys (stored before, or
+    /// earlier in the same batch) are skipped one by one, the rest are written.
+    @Test func aBatchSkipsTakenKeysAndWritesTheRest() throws {
+        try withStore { store, _ throws in
+            #expect(try store.createRun(rows("run-5", key: "cron:a:1")) == .inserted)
+            let results = try store.createRuns([
+                rows("run-6", key: "cron:a:1"), rows("run-7", key: "cron:b:1"), rows("run-8", key: "cron:b:1"),
+                rows("run-9"),
+            ])
+            #expect(
+                results == [
+                    .duplicate(existingRunID: "run-5"), .inserted, .duplicate(existingRunID: "run-7"), .inserted,
+                ])
+            for id in ["run-7", "run-9"] { #expect(try store.tasks(runID: id).count == 1) }
+            for id in ["run-6", "run-8"] { #expect(try store.run(id: id) == nil) }
+        }
+    }
+
+    @Test func aFailingRowInABatchWritesNoneOfIt() throws {
+        try withStore { store, _ throws in
+            #expect(throws: (any Error).self) {
+                try store.createRuns([rows("run-10"), rows("run-11", notifyFor: "no-such-run")])
+            }
+            #expect(try store.run(id: "run-10") == nil, "one transaction: all or nothing")
+        }
+    }
 }

@@ -29,11 +29,19 @@ public protocol RunCreationStore: Sendable {
     /// Writes `rows` in one transaction (also setting the workflow's last run when the
     /// run has one); `.duplicate` when `rows.key` is taken, then nothing is written.
     func createRun(_ rows: NewRunRows) throws -> KeyedInsert
+    /// Writes several runs in ONE transaction (a cron tick firing 1,000 workflows pays one
+    /// commit, not 1,000), each as `createRun` would; a taken key skips that run only.
+    func createRuns(_ rows: [NewRunRows]) throws -> [KeyedInsert]
     /// The spec of stored workflow `name` (for `workflow: NAME` tasks), nil when none.
     func storedWorkflowSpec(named name: String) throws -> WorkflowSpec?
 }
 
 extension RunCreationStore {
+    /// One transaction per run, for stores that cannot do better.
+    public func createRuns(_ rows: [NewRunRows]) throws -> [KeyedInsert] {
+        try rows.map { try createRun($0) }
+    }
+
     /// A store without stored workflows resolves no `workflow: NAME` task.
     public func storedWorkflowSpec(named name: String) throws -> WorkflowSpec? { nil }
 }
@@ -41,6 +49,25 @@ extension RunCreationStore {
 /// The one place where runs come into being, for every trigger (submit, retry, manual,
 /// webhook, cron): commit the rows, then hand the run to the executor.
 public struct RunCreator: Sendable {
+    /// One run to create: see ``create(_:spec:tasks:key:firedAt:extraEnvironment:)``.
+    public struct Request: Sendable {
+        public var record: RunRecord
+        public var spec: WorkflowSpec
+        public var tasks: [TaskRecord]?
+        public var key: String?
+        public var firedAt: Date?
+
+        public init(
+            record: RunRecord, spec: WorkflowSpec, tasks: [TaskRecord]? = nil, key: String? = nil, firedAt: Date? = nil
+        ) {
+            self.record = record
+            self.spec = spec
+            self.tasks = tasks
+            self.key = key
+            self.firedAt = firedAt
+        }
+    }
+
     let store: any RunCreationStore
     let control: any RunControl
 
@@ -56,24 +83,60 @@ public struct RunCreator: Sendable {
         _ record: RunRecord, spec: WorkflowSpec, tasks: [TaskRecord]? = nil, key: String? = nil, firedAt: Date? = nil,
         extraEnvironment: [String: String] = [:]
     ) throws -> KeyedInsert {
-        // `workflow: NAME` tasks get the stored workflow's spec now: the run keeps what it
-        // was started with (SpecErrors when one is missing, recursive or nested too deep).
-        var record = record
-        let spec = try SubWorkflowResolver.resolve(spec, name: record.workflow) {
+        let run = try prepare(Request(record: record, spec: spec, tasks: tasks, key: key, firedAt: firedAt))
+        let result = try store.createRun(run.rows)
+        if case .inserted = result {
+            control.submit(run.rows.record, spec: run.spec, tasks: tasks, extraEnvironment: extraEnvironment)
+        }
+        return result
+    }
+
+    /// Several runs committed in one transaction, then handed to the executor (cron fires).
+    /// A request that fails to resolve (a `workflow: NAME` task naming a workflow since
+    /// deleted) gets its error in place; the others are still created.
+    public func createAll(_ requests: [Request]) -> [Result<KeyedInsert, any Error>] {
+        var results: [Result<KeyedInsert, any Error>] = []
+        var prepared: [(index: Int, run: (rows: NewRunRows, spec: WorkflowSpec))] = []
+        for (index, request) in requests.enumerated() {
+            do {
+                prepared.append((index, try prepare(request)))
+                results.append(.success(.inserted))
+            } catch {
+                results.append(.failure(error))
+            }
+        }
+        let inserts: [Result<KeyedInsert, any Error>]
+        do {
+            inserts = try store.createRuns(prepared.map(\.run.rows)).map { .success($0) }
+        } catch {
+            // One bad run must not hold back the others: each on its own then.
+            inserts = prepared.map { item in Result { try store.createRun(item.run.rows) } }
+        }
+        for ((index, run), insert) in zip(prepared, inserts) {
+            results[index] = insert
+            if case .success(.inserted) = insert {
+                control.submit(run.rows.record, spec: run.spec, tasks: requests[index].tasks, extraEnvironment: [:])
+            }
+        }
+        return results
+    }
+
+    /// The rows of one request, its `workflow: NAME` tasks resolved now: the run keeps
+    /// what it was started with (SpecErrors when one is missing, recursive or too deep).
+    private func prepare(_ request: Request) throws -> (rows: NewRunRows, spec: WorkflowSpec) {
+        var record = request.record
+        let spec = try SubWorkflowResolver.resolve(request.spec, name: record.workflow) {
             try store.storedWorkflowSpec(named: $0)
         }
         if spec.tasks.contains(where: { $0.subWorkflow != nil }) { record.specJSON = SpecEncoder.encode(spec) }
         let rows = NewRunRows(
             record: record,
-            tasks: tasks
+            tasks: request.tasks
                 ?? spec.tasks.enumerated().map { index, task in
                     TaskRecord(index: index, name: task.name, group: task.group)
                 },
-            notifications: NotificationRecord.waiting(for: record.id, spec: spec), key: key, firedAt: firedAt)
-        let result = try store.createRun(rows)
-        if case .inserted = result {
-            control.submit(record, spec: spec, tasks: tasks, extraEnvironment: extraEnvironment)
-        }
-        return result
+            notifications: NotificationRecord.waiting(for: record.id, spec: spec), key: request.key,
+            firedAt: request.firedAt)
+        return (rows, spec)
     }
 }

@@ -64,6 +64,10 @@ int baton_set_dumpable(int dumpable);
 /// are re-parented to this process instead of init, so they can be found and stopped.
 int baton_set_child_subreaper(void);
 
+/// setpriority(2) of the calling THREAD (not the process: Linux gives each thread its own
+/// nice value). Returns 0, or -1 with errno set (EACCES: raising it needs CAP_SYS_NICE).
+int baton_set_thread_nice(int nice);
+
 /// Overwrites the value of environment variable `name` in place (so the bytes are gone
 /// from /proc/self/environ too) and unsets it.
 void baton_scrub_environment(const char *name);
