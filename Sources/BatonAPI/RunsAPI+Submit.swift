@@ -23,12 +23,17 @@ extension RunsAPI {
             throw APIError.badRequest(detail, fields)
         }
         let record = try createRun(spec: spec, trigger: .api, workflow: nil, extraEnvironment: [:])
-        // Read back: the executor may already have started tasks, and the answer must be
-        // one consistent snapshot.
-        let stored = try context.store.run(id: record.id) ?? record
+        // The run as committed (queued, every task pending): one consistent snapshot without
+        // reading it back, which had cost three reads per submission.
+        let tasks = spec.tasks.enumerated().map { index, task in
+            TaskRecord(index: index, name: task.name, group: task.group)
+        }
+        let notifications =
+            spec.notify.isEmpty ? nil : try context.notifications.notifications(runID: record.id).map(\.document)
+        let document = RunDocument(run: record, tasks: tasks, notifications: notifications)
         return HTTPResponse(
             status: 201, headers: [("Content-Type", "application/json"), ("Location", "/v1/runs/\(record.id)")],
-            body: Data(RunDocumentJSON.encode(try document(stored))))
+            body: Data(RunDocumentJSON.encode(document)))
     }
 
     /// Commits a new run and hands it to the executor; shared by every trigger.
