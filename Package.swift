@@ -66,7 +66,9 @@ let package = Package(
         .testTarget(name: "BatonStorageTests", dependencies: ["BatonStorage", "BatonCore"]),
         .testTarget(
             name: "BatonRunnerTests", dependencies: ["BatonRunner", "BatonCore", "BatonStorage"], swiftSettings: strict),
-        .testTarget(name: "BatonHTTPTests", dependencies: ["BatonHTTP", "BatonCore"]),
+        .testTarget(
+            name: "BatonHTTPTests",
+            dependencies: ["BatonHTTP", "BatonCore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "BatonAPITests",
             dependencies: [

@@ -93,7 +93,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label) }
         let logger = Logger(label: "baton")
         do {
             try Server(command: self, logger: logger).run()

@@ -198,7 +198,7 @@ extension ServerContext {
             "method": "\(accumulator.logMethod)",
             "path": "\(accumulator.logPath)",
             "status": "\(accumulator.status.map(String.init) ?? "none")",
-            "duration_ms": "\(String(format: "%.3f", accumulator.elapsedMilliseconds))",
+            "duration_ms": "\(Self.milliseconds(accumulator.elapsedMilliseconds))",
             "request_id": "\(accumulator.requestID)",
         ]
         if termination != .REQUEST_TERMINATED_COMPLETED_OK {
@@ -209,6 +209,13 @@ extension ServerContext {
         }
         let level: Logger.Level = (accumulator.status ?? 0) >= 500 ? .error : .info
         logger.log(level: level, "request", metadata: metadata)
+    }
+
+    /// `%.3f` without `String(format:)` (Foundation's formatter was 7 % of a GET's CPU).
+    static func milliseconds(_ value: Double) -> String {
+        let thousandths = Int((max(0, value) * 1000).rounded())
+        let fraction = String(thousandths % 1000)
+        return String(thousandths / 1000) + "." + String(repeating: "0", count: 3 - fraction.count) + fraction
     }
 
     private static func describe(_ termination: MHD_RequestTerminationCode) -> String {
