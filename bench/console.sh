@@ -5,7 +5,7 @@
 #
 #   bench/console.sh [--no-build] [--repeat N] [--no-groups] [other console_bench.py options]
 #
-# Builds the release binary (`swift build -c release --product baton`, incremental, so a
+# Builds the release binary (`swift build -c release --product baton --static-swift-stdlib`, incremental, so a
 # no-op when it is current) unless --no-build is given or --baton PATH points elsewhere,
 # then runs bench/console_bench.py, which prints the table and writes
 # bench/results/console-<UTC date-time>.json. Needs chromium, chromium-driver and the

@@ -4,7 +4,7 @@
 #
 #   bench/core.sh [--no-build] [--repeat N] [--shapes wide,chain,layered] [other core_bench.py options]
 #
-# Builds the release binary (`swift build -c release --product baton`, incremental, so a
+# Builds the release binary (`swift build -c release --product baton --static-swift-stdlib`, incremental, so a
 # no-op when it is current) unless --no-build is given or --baton PATH points elsewhere,
 # then runs bench/core_bench.py, which prints the table and writes
 # bench/results/core-<UTC date-time>.json.

@@ -5,7 +5,7 @@
 #
 #   bench/cron.sh [--no-build] [--workflows N] [--window S] [other cron_bench.py options]
 #
-# Builds the release binary (`swift build -c release --product baton`, incremental, so a
+# Builds the release binary (`swift build -c release --product baton --static-swift-stdlib`, incremental, so a
 # no-op when it is current) unless --no-build is given or --baton PATH points elsewhere,
 # then runs bench/cron_bench.py, which prints the table and writes
 # bench/results/cron-<UTC date-time>.json.

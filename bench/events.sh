@@ -5,7 +5,7 @@
 #
 #   bench/events.sh [--no-build] [--parts streams,metrics] [--streams N] [other events_bench.py options]
 #
-# Builds the release binary (`swift build -c release --product baton`, incremental, so a
+# Builds the release binary (`swift build -c release --product baton --static-swift-stdlib`, incremental, so a
 # no-op when it is current) unless --no-build is given or --baton PATH points elsewhere,
 # then runs bench/events_bench.py, which prints the table and writes
 # bench/results/events-<UTC date-time>.json.

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Baton HTTP benchmark: GET /v1/runs/{id} vs nginx, POST /v1/runs throughput, and the
-# 10,000-task DAG through the API vs ninja. 127.0.0.1 only. See bench/README.md.
+# Baton HTTP benchmark: GET /v1/runs/{id} vs nginx, POST /v1/runs throughput, the
+# 10,000-task DAG through the API vs ninja, cold start and idle memory. 127.0.0.1 only. See bench/README.md.
 #
-#   bench/http.sh [--no-build] [--parts get,submit,dag] [--repeat N] [other http_bench.py options]
+#   bench/http.sh [--no-build] [--parts get,submit,dag,idle] [--repeat N] [other http_bench.py options]
 #
-# Builds the release binary (`swift build -c release --product baton`, incremental, so a
+# Builds the release binary (`swift build -c release --product baton --static-swift-stdlib`, incremental, so a
 # no-op when it is current) unless --no-build is given or --baton PATH points elsewhere,
 # then runs bench/http_bench.py, which prints the table and writes
 # bench/results/http-<UTC date-time>.json.
