@@ -9,8 +9,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 "$here/http.sh" "$@"
-if [[ " $* " == *" --baton "* ]]; then
-    "$here/cron.sh" "$@"
-else
-    "$here/cron.sh" --no-build "${@/--no-build/}"
-fi
+# http.sh built the binary (unless told not to): cron.sh uses it as it is.
+rest=()
+for arg in "$@"; do [[ "$arg" == --no-build ]] || rest+=("$arg"); done
+"$here/cron.sh" --no-build ${rest[@]+"${rest[@]}"}
