@@ -277,20 +277,11 @@ public final class LiveEvents: @unchecked Sendable {
         activeLock.withLock { active = counts }
     }
 
-    /// A task as in the Run document (`TaskDocument`), as one line of JSON.
+    /// A task as in the Run document (`TaskDocument`), as one line of JSON: the very
+    /// bytes `GET /v1/runs/{id}` has for it (one writer for every client).
     static func taskJSON(_ task: TaskRecord) -> String {
-        let document = TaskDocument(task)
-        var json = JSONText()
-        json.add("name", document.name)
-        json.add("group", document.group)
-        json.add("status", document.status.rawValue)
-        json.add("attempt", document.attempt)
-        json.add("exit_code", document.exitCode)
-        json.add("signal", document.signal)
-        json.add("reason", document.reason)
-        json.add("started_at", document.startedAt)
-        json.add("finished_at", document.finishedAt)
-        json.add("duration_seconds", json: document.durationSeconds.map { String($0) } ?? "null")
-        return json.string
+        var json = JSONBytes(capacity: 256)
+        RunDocumentJSON.write(TaskDocument(task), into: &json)
+        return String(decoding: json.bytes, as: UTF8.self)
     }
 }
