@@ -69,4 +69,48 @@ import Testing
         #expect(ServerContext.milliseconds(12.05) == "12.050")
         #expect(ServerContext.milliseconds(1234.5) == "1234.500")
     }
+
+    /// Lines longer than a pipe's atomic write stay whole while other threads log too.
+    @Test func longLinesFromManyThreadsStayWhole() throws {
+        var fds: [Int32] = [0, 0]
+        try #require(pipe(&fds) == 0)
+        let reader = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
+        let collected = Captured()
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            collected.text = String(decoding: reader.readDataToEndOfFile(), as: UTF8.self)
+            done.signal()
+        }
+        let long = String(repeating: "x", count: 10_000)
+        let writeEnd = fds[1]
+        DispatchQueue.concurrentPerform(iterations: 4) { thread in
+            let logger = Logger(label: "baton") { LineLogHandler(label: $0, descriptor: writeEnd) }
+            for index in 0..<40 {
+                if index % 2 == 0 {
+                    logger.info("long", metadata: ["body": "\(long)", "thread": "\(thread)"])
+                } else {
+                    logger.info("short", metadata: ["thread": "\(thread)"])
+                }
+            }
+        }
+        close(writeEnd)
+        done.wait()
+        let lines = collected.text.split(separator: "\n")
+        #expect(lines.count == 160)
+        var torn = 0
+        var longLines = 0
+        for line in lines {
+            if line.hasSuffix("[BatonHTTPTests] short") { continue }
+            let body = line.split(separator: " ").first { $0.hasPrefix("body=") }
+            if line.hasSuffix("[BatonHTTPTests] long"), body?.utf8.count == 5 + long.utf8.count,
+                body?.utf8.dropFirst(5).allSatisfy({ $0 == UInt8(ascii: "x") }) == true
+            {
+                longLines += 1
+            } else {
+                torn += 1
+            }
+        }
+        #expect(torn == 0, "\(torn) torn lines")
+        #expect(longLines == 80)
+    }
 }

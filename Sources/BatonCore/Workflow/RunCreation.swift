@@ -109,8 +109,17 @@ public struct RunCreator: Sendable {
         do {
             inserts = try store.createRuns(prepared.map(\.run.rows)).map { .success($0) }
         } catch {
-            // One bad run must not hold back the others: each on its own then.
-            inserts = prepared.map { item in Result { try store.createRun(item.run.rows) } }
+            // One bad run must not hold back the others: each on its own then. A store
+            // that is not atomic may have committed some already: found under their own
+            // id, they count as inserted (they still have to be started).
+            inserts = prepared.map { item in
+                let id = item.run.rows.record.id
+                switch Result(catching: { try store.createRun(item.run.rows) }) {
+                case .success(.duplicate(let existing)) where existing == id: return .success(.inserted)
+                case .failure(RunStoreError.duplicateRun(let existing)) where existing == id: return .success(.inserted)
+                case let other: return other
+                }
+            }
         }
         for ((index, run), insert) in zip(prepared, inserts) {
             results[index] = insert

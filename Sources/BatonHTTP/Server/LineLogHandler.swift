@@ -8,7 +8,7 @@ import Synchronization
 /// a small GET (measured with perf): `localtime` stat()s /etc/localtime on each call, the
 /// stderr `FILE` lock made the HTTP threads wait on each other, and each line was formatted
 /// through several intermediate strings. Here the timestamp is formatted once per second
-/// and each line is ONE write(2) to the descriptor, which the kernel never interleaves.
+/// and each line is one write(2) (see `log(event:)` for lines beyond PIPE_BUF).
 public struct LineLogHandler: LogHandler {
     let label: String
     let descriptor: Int32
@@ -59,12 +59,38 @@ public struct LineLogHandler: LogHandler {
         line += event.message.description
         line += "\n"
         line.withUTF8 { bytes in
-            var rest = UnsafeRawBufferPointer(bytes)
-            while !rest.isEmpty {
-                let written = write(descriptor, rest.baseAddress, rest.count)
-                if written < 0 && errno == EINTR { continue }
-                if written <= 0 { return }  // nowhere to report a failing log
+            let bytes = UnsafeRawBufferPointer(bytes)
+            // A line up to PIPE_BUF goes out in one write(2), which a pipe never splits or
+            // interleaves, and which a file or tty takes whole: no lock. Longer lines, and
+            // the rare short write, finish under a lock so they stay in one piece.
+            if bytes.count <= Int(PIPE_BUF) {
+                let written = write(descriptor, bytes.baseAddress, bytes.count)
+                if written == bytes.count { return }
+                Self.writeLock.withLock { _ in
+                    Self.writeAll(descriptor, UnsafeRawBufferPointer(rebasing: bytes[max(0, written)...]))
+                }
+            } else {
+                Self.writeLock.withLock { _ in Self.writeAll(descriptor, bytes) }
+            }
+        }
+    }
+
+    private static let writeLock = Mutex(())
+
+    /// Writes every byte, waiting out EINTR and EAGAIN (a non-blocking descriptor).
+    private static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) {
+        var rest = bytes
+        while !rest.isEmpty {
+            let written = write(descriptor, rest.baseAddress, rest.count)
+            if written > 0 {
                 rest = UnsafeRawBufferPointer(rebasing: rest[written...])
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else if written < 0 && errno == EAGAIN {
+                var ready = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&ready, 1, 1000)
+            } else {
+                return  // nowhere to report a failing log
             }
         }
     }

@@ -90,6 +90,8 @@ final class CronTickerLoop: @unchecked Sendable {
         var workflow: WorkflowRecord
         var instant: Date
         var outcome: CronOutcome
+        /// `overlap: replace`: the active runs this fire cancels.
+        var replacing: [String] = []
     }
 
     /// Runs committed per transaction: 1,000 workflows due at one instant cost 4 commits
@@ -136,12 +138,9 @@ final class CronTickerLoop: @unchecked Sendable {
                     "cron: fire waits for the active run",
                     metadata: ["workflow": "\(workflow.name)", "scheduled_at": "\(Timestamp.format(instant))"])
             case .replace(let instant, let runIDs):
-                for runID in runIDs {
-                    _ = control.cancel(runID: runID)
-                    replaced.insert(runID)
-                    logger.info("cron: run replaced", metadata: ["workflow": "\(workflow.name)", "run": "\(runID)"])
-                }
-                fires.append(PendingFire(workflow: workflow, instant: instant, outcome: .replaced))
+                // Cancelled only when the replacement is about to be committed (`fireAll`):
+                // a shutdown in between must not leave the workflow with neither run.
+                fires.append(PendingFire(workflow: workflow, instant: instant, outcome: .replaced, replacing: runIDs))
             }
         } catch {
             logger.error(
@@ -158,20 +157,30 @@ final class CronTickerLoop: @unchecked Sendable {
             if stopping() { return false }
             let chunk = fires[start..<min(start + Self.firesPerTransaction, fires.count)]
             start = chunk.endIndex
-            // Stamped just before the commit: `created_at - scheduled_at` is the fire's lag.
-            let now = Date()
-            var batch: [(fire: PendingFire, run: NewRun)] = []
+            var parsed: [(fire: PendingFire, spec: ParsedSpec)] = []
             for fire in chunk {
                 do {
-                    let parsed = try spec(of: fire.workflow)
-                    let run = NewRun(
-                        spec: parsed.spec, workflow: fire.workflow.name, trigger: .cron(scheduledAt: fire.instant),
-                        now: now, encoded: parsed.encoded)
-                    batch.append((fire, run))
+                    parsed.append((fire, try spec(of: fire.workflow)))
                 } catch {
                     logger.error(
                         "cron: fire failed", metadata: ["workflow": "\(fire.workflow.name)", "error": "\(error)"])
                 }
+            }
+            for (fire, _) in parsed {
+                for runID in fire.replacing {
+                    _ = control.cancel(runID: runID)
+                    replaced.insert(runID)
+                    logger.info(
+                        "cron: run replaced", metadata: ["workflow": "\(fire.workflow.name)", "run": "\(runID)"])
+                }
+            }
+            // Stamped just before the commit: `created_at - scheduled_at` is the fire's lag.
+            let now = Date()
+            let batch = parsed.map { fire, spec in
+                let run = NewRun(
+                    spec: spec.spec, workflow: fire.workflow.name, trigger: .cron(scheduledAt: fire.instant),
+                    now: now, encoded: spec.encoded)
+                return (fire: fire, run: run)
             }
             let requests = batch.map { fire, run in
                 RunCreator.Request(
