@@ -100,6 +100,9 @@ public final class CronTicker: Sendable {
             let waiting = loop.hasWaiting
             state.withLock { $0.hasWaiting = waiting }
             guard let wake else {
+                // `stop()` sets the flag, then signals: if the drain above took its signal,
+                // the flag is already visible here; otherwise the signal is still pending.
+                if state.withLock({ $0.stopping }) { break }
                 wakeup.wait()
                 continue
             }
