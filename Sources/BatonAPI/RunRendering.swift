@@ -31,8 +31,7 @@ final class RunRendering: Sendable {
 
     /// The document's bytes and its strong ETag (quoted), from the run and task rows.
     func render(_ run: RunRecord, tasks: [TaskRecord], notifications: [NotificationDocument]?) -> (Data, String) {
-        var head = RunDocument(run: run, tasks: tasks, includeTasks: false, notifications: notifications)
-        head.tasks = nil
+        let head = RunDocument(run: run, tasks: tasks, includeTasks: false, notifications: notifications)
         let previous = tasks.count >= Self.minimumTasks ? runs.withLock { $0.removeValue(forKey: run.id) } : nil
         let objects = Self.taskObjects(tasks, reusing: previous)
 

@@ -54,21 +54,11 @@ public struct JSONText: Sendable {
         return writer.string
     }
 
-    /// Appends `value` as a JSON string (RFC 8259 §7 escapes).
+    /// Appends `value` as a JSON string, escaped as the Run document's writer does
+    /// (`JSONBytes`: one escaper for every JSON Baton writes by hand).
     public static func quote(_ value: String, into text: inout String) {
-        text += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
-                text += String(format: "\\u%04x", scalar.value)
-            default: text.unicodeScalars.append(scalar)
-            }
-        }
-        text += "\""
+        var json = JSONBytes(capacity: value.utf8.count + 2)
+        json.string(value)
+        text += String(decoding: json.bytes, as: UTF8.self)
     }
 }

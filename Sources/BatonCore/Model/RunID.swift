@@ -3,8 +3,7 @@ import Foundation
 /// Run identifiers: 26 lowercase Crockford base-32 characters, time-ordered like a ULID
 /// (48 bits of milliseconds, 80 random bits), safe in URLs and file names.
 public enum RunID {
-    private static let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz")
-    private static let alphabetBytes = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
+    private static let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
 
     public static func generate(now: Date = Date()) -> String {
         // Two draws of the system generator (a getrandom(2) each) give the 80 random bits;
@@ -45,16 +44,16 @@ public enum RunID {
         var bytes = [UInt8](repeating: 0, count: 26)
         var millis = UInt64(max(0, now.timeIntervalSince1970 * 1000))
         for position in stride(from: 9, through: 0, by: -1) {
-            bytes[position] = alphabetBytes[Int(millis & 31)]
+            bytes[position] = alphabet[Int(millis & 31)]
             millis >>= 5
         }
-        for position in 10..<26 { bytes[position] = alphabetBytes[Int(next() & 31)] }
+        for position in 10..<26 { bytes[position] = alphabet[Int(next() & 31)] }
         return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Whether `text` has the shape of a run id (used to reject path tricks early).
     public static func isWellFormed(_ text: String) -> Bool {
-        text.count == 26 && text.allSatisfy { alphabet.contains($0) }
+        text.utf8.count == 26 && text.utf8.allSatisfy { alphabet.contains($0) }
     }
 }
 

@@ -1,3 +1,4 @@
+import BatonCore
 import CMicroHTTPD
 import Foundation
 import Logging
@@ -211,11 +212,9 @@ extension ServerContext {
         logger.log(level: level, "request", metadata: metadata)
     }
 
-    /// `%.3f` without `String(format:)` (Foundation's formatter was 7 % of a GET's CPU).
+    /// The request's duration as `%.3f` would write it.
     static func milliseconds(_ value: Double) -> String {
-        let thousandths = Int((max(0, value) * 1000).rounded())
-        let fraction = String(thousandths % 1000)
-        return String(thousandths / 1000) + "." + String(repeating: "0", count: 3 - fraction.count) + fraction
+        FixedPoint.format(value, decimals: 3)
     }
 
     private static func describe(_ termination: MHD_RequestTerminationCode) -> String {
