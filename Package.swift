@@ -28,6 +28,8 @@ let package = Package(
             pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
+        // libpq, PostgreSQL's C client (libpq-dev), for the cluster store (`--database postgres://`).
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // Linux calls Swift cannot make directly (variadic syscall for pidfd_open).
         .target(name: "CBatonSys"),
         // The web console's HTML, CSS and JS, embedded with C23 #embed (one binary).
@@ -37,7 +39,8 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .target(
             name: "BatonStorage",
-            dependencies: ["BatonCore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+            dependencies: ["BatonCore", "CLibPQ", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
         .target(
             name: "BatonRunner",
             dependencies: [

@@ -27,6 +27,15 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Directory of the database and the logs.")
     var dataDir = "./baton-data"
 
+    @Option(
+        help: ArgumentHelp(
+            "PostgreSQL database (postgres://USER@HOST:PORT/DB) shared by the nodes of a cluster; default: SQLite in --data-dir.",
+            discussion: "Also read from BATON_DATABASE_URL. Logs stay in --data-dir."))
+    var database: String?
+
+    @Option(help: "This node's id in a cluster (default: kept in <data-dir>/node-id, made on first start).")
+    var nodeID: String?
+
     @Option(help: "Size of the worker pool (default: the number of cores).")
     var workers: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -90,6 +99,19 @@ struct ServeCommand: ParsableCommand {
             throw ValidationError("--max-event-streams must be from 1 to 100000, not \(maxEventStreams)")
         }
         _ = try ListenAddress(listen)
+        if let url = databaseURL, !PostgresRunStore.isDatabaseURL(url) {
+            throw ValidationError("--database must be a postgres:// or postgresql:// URL, not \"\(DatabaseURL.redacted(url))\"")
+        }
+        if let nodeID, !NodeIdentity.isValid(nodeID) {
+            throw ValidationError("--node-id must be 1 to 64 letters, digits, '.', '_' or '-', not \"\(nodeID)\"")
+        }
+    }
+
+    /// `--database`, else `BATON_DATABASE_URL`; nil (SQLite) when neither is set.
+    var databaseURL: String? {
+        if let database { return database }
+        if let url = ProcessInfo.processInfo.environment["BATON_DATABASE_URL"], !url.isEmpty { return url }
+        return nil
     }
 
     func run() throws {

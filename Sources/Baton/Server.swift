@@ -34,12 +34,8 @@ struct Server {
             throw ServeError.setup("\(error)")
         }
         defer { withExtendedLifetime(lock) {} }
-        let store: SQLiteRunStore
-        do {
-            store = try SQLiteRunStore(dataDirectory: directory)
-        } catch {
-            throw ServeError.setup("cannot open the data directory \(directory.path): \(error)")
-        }
+        let opened = try openStore(directory: directory)
+        let store = opened.store
         let runFinished = RunFinishedListeners()
         let revisions = RunRevisions()
         let metrics = BatonMetrics(version: BatonVersion.current)
@@ -123,7 +119,7 @@ struct Server {
         logger.info(
             "serving",
             metadata: [
-                "listen": "\(shown):\(bound.port)", "data_dir": "\(directory.path)",
+                "listen": "\(shown):\(bound.port)", "data_dir": "\(directory.path)", "store": "\(opened.description)",
                 "workers": "\(command.workers)", "auth": "\(token == nil ? "none" : "bearer")",
             ])
 
@@ -133,8 +129,29 @@ struct Server {
         ticker.stop()
         executor.shutdown()
         notifier.stop()
-        try? store.close()
+        opened.close()
         logger.info("stopped")
+    }
+
+    /// The run store: SQLite in the data directory, or the PostgreSQL database of
+    /// `--database` (cluster mode, with this node's id).
+    func openStore(directory: URL) throws -> (store: any CronTicker.Store, close: () -> Void, description: String) {
+        guard let url = command.databaseURL else {
+            do {
+                let store = try SQLiteRunStore(dataDirectory: directory)
+                return (store, { try? store.close() }, "sqlite")
+            } catch {
+                throw ServeError.setup("cannot open the data directory \(directory.path): \(error)")
+            }
+        }
+        let shown = DatabaseURL.redacted(url)
+        do {
+            let node = try command.nodeID ?? NodeIdentity.load(directory: directory)
+            let store = try PostgresRunStore(url: url, nodeID: node)
+            return (store, { store.close() }, "postgres \(shown) as node \(node)")
+        } catch {
+            throw ServeError.setup("cannot open the database \(shown): \(error)")
+        }
     }
 
     /// The API token from `--token-file` or `BATON_TOKEN`; never logged.

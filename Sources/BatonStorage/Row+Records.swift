@@ -116,7 +116,7 @@ func decodeTrigger(_ json: String) throws -> RunTrigger {
     do {
         return try JSONDecoder().decode(RunTrigger.self, from: Data(json.utf8))
     } catch {
-        throw SQLiteRunStoreError.corruptValue(table: "runs", column: "trigger_json", value: json)
+        throw StorageError.corruptValue(table: "runs", column: "trigger_json", value: json)
     }
 }
 
@@ -125,7 +125,7 @@ private func decodeStatus<Status: RawRepresentable<String>>(
 ) throws -> Status {
     let raw: String = try row.decode(atIndex: index)
     guard let status = Status(rawValue: raw) else {
-        throw SQLiteRunStoreError.corruptValue(table: table, column: column, value: raw)
+        throw StorageError.corruptValue(table: table, column: column, value: raw)
     }
     return status
 }

@@ -74,7 +74,7 @@ extension SQLiteRunStore: NotificationStore {
     static func decodeNotification(_ row: Row) throws -> NotificationRecord {
         let statusText: String = try row.decode(atIndex: 4)
         guard let status = DeliveryStatus(rawValue: statusText) else {
-            throw SQLiteRunStoreError.corruptValue(table: "notifications", column: "status", value: statusText)
+            throw StorageError.corruptValue(table: "notifications", column: "status", value: statusText)
         }
         return NotificationRecord(
             runID: try row.decode(atIndex: 0), index: try row.decode(atIndex: 1), url: try row.decode(atIndex: 2),

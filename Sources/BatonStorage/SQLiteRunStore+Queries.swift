@@ -140,7 +140,7 @@ extension SQLiteRunStore {
             for row in try Row.fetchAll(statement, arguments: [runID]) {
                 let raw: String = try row.decode(atIndex: 0)
                 guard let status = TaskStatus(rawValue: raw) else {
-                    throw SQLiteRunStoreError.corruptValue(table: "tasks", column: "status", value: raw)
+                    throw StorageError.corruptValue(table: "tasks", column: "status", value: raw)
                 }
                 counts[status] = try row.decode(atIndex: 1)
             }

@@ -190,7 +190,7 @@ enum ScheduleCoding {
                 cron: try CronExpression.parse(stored.cron), timezone: stored.timezone, overlap: stored.overlap,
                 missed: stored.missed, enabled: stored.enabled)
         } catch {
-            throw SQLiteRunStoreError.corruptValue(table: "workflows", column: "schedule_json", value: text)
+            throw StorageError.corruptValue(table: "workflows", column: "schedule_json", value: text)
         }
     }
 }

@@ -47,7 +47,7 @@ extension SQLiteRunStore {
     /// Applies one engine round in one transaction: run updates, then task and attempt
     /// upserts (insert, or replace every column of the existing row).
     ///
-    /// - Throws: `SQLiteRunStoreError.unknownRun` when a run update names no stored run;
+    /// - Throws: `StorageError.unknownRun` when a run update names no stored run;
     ///   any SQLite error, e.g. a task of an unknown run. Nothing is written then.
     public func apply(_ batch: StoreBatch) throws {
         if batch.isEmpty { return }
@@ -59,7 +59,7 @@ extension SQLiteRunStore {
                         run.status.rawValue, StoredDate.seconds(run.startedAt),
                         StoredDate.seconds(run.finishedAt), run.cancelRequests, run.deadlineHit, run.id,
                     ])
-                    if db.changesCount == 0 { throw SQLiteRunStoreError.unknownRun(run.id) }
+                    if db.changesCount == 0 { throw StorageError.unknownRun(run.id) }
                 }
             }
             if !batch.tasks.isEmpty {

@@ -142,7 +142,7 @@ struct ApplyBatchTests {
                     id: "ghost", status: .running, startedAt: nil, finishedAt: nil, cancelRequests: 0,
                     deadlineHit: false)
             ]
-            #expect(throws: SQLiteRunStoreError.unknownRun("ghost")) { try store.apply(batch) }
+            #expect(throws: StorageError.unknownRun("ghost")) { try store.apply(batch) }
             batch = StoreBatch()
             batch.tasks = [("ghost", TaskRecord(index: 0, name: "t", group: nil))]
             #expect(throws: (any Error).self) { try store.apply(batch) }

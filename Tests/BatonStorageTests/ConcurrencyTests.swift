@@ -8,7 +8,7 @@ import Testing
 struct ConcurrencyTests {
     @Test("reads complete while a write transaction is open, and see the last commit")
     func readDuringWrite() throws {
-        try withStore { store, _ in
+        try withSQLiteStore { store, _ in
             try store.insertRun(sampleRun(id: "r1"), tasks: sampleTasks(3))
             let writeOpen = DispatchSemaphore(value: 0)
             let finishWrite = DispatchSemaphore(value: 0)

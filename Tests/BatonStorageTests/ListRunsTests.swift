@@ -7,7 +7,7 @@ import Testing
 struct ListRunsTests {
     /// 30 runs r00…r29 inserted in order: names alternate nightly/deploy, every third is
     /// in workflow "wf", statuses cycle through queued, running, succeeded, failed.
-    static func insertThirty(into store: SQLiteRunStore) throws -> [RunRecord] {
+    static func insertThirty(into store: any RunStore) throws -> [RunRecord] {
         let statuses: [RunStatus] = [.queued, .running, .succeeded, .failed]
         return try (0..<30).map { number in
             let run = sampleRun(
@@ -20,7 +20,7 @@ struct ListRunsTests {
     }
 
     /// Follows `nextCursor` to the end; returns the ids of every page.
-    static func pages(_ store: SQLiteRunStore, _ query: RunQuery) throws -> [[String]] {
+    static func pages(_ store: any RunStore, _ query: RunQuery) throws -> [[String]] {
         var query = query
         var pages: [[String]] = []
         while true {
@@ -152,7 +152,7 @@ struct ListRunsTests {
 
     @Test("the list and unfinished runs use their indexes")
     func queryPlans() throws {
-        try withStore { store, _ in
+        try withSQLiteStore { store, _ in
             let plan = { (sql: String) in
                 try store.fetchStringsForTesting(sql: "EXPLAIN QUERY PLAN " + sql, column: 3).joined(separator: "; ")
             }

@@ -17,12 +17,61 @@ struct TemporaryDirectory: ~Copyable {
     deinit { try? FileManager.default.removeItem(at: url) }
 }
 
-/// Runs `body` with a store on a fresh database file, closing it afterwards.
-func withStore(_ body: (SQLiteRunStore, borrowing TemporaryDirectory) throws -> Void) throws {
+/// Every port a store implements.
+typealias AnyStore = RunStore & WorkflowStore & NotificationStore & RunCreationStore
+
+/// Runs `body` on every store: SQLite on a fresh database file, then PostgreSQL on a fresh
+/// database when a test server is configured (see `PostgresTestServer`).
+func withStore(_ body: (any AnyStore, borrowing TemporaryDirectory) throws -> Void) throws {
+    try withSQLiteStore { store, directory in try body(store, directory) }
+    try withPostgresStore { store, directory in
+        do {
+            try body(store, directory)
+        } catch {
+            throw OnPostgres(error: error)
+        }
+    }
+}
+
+/// Runs `body` with a SQLite store on a fresh database file, closing it afterwards.
+func withSQLiteStore(_ body: (SQLiteRunStore, borrowing TemporaryDirectory) throws -> Void) throws {
     let directory = try TemporaryDirectory()
     let store = try SQLiteRunStore(dataDirectory: directory.url)
     defer { try? store.close() }
     try body(store, directory)
+}
+
+/// Runs `body` with a PostgreSQL store on a database of its own, dropped afterwards; does
+/// nothing when no test server is configured.
+func withPostgresStore(_ body: (PostgresRunStore, borrowing TemporaryDirectory) throws -> Void) throws {
+    guard let server = try PostgresTestServer.url() else { return }
+    let directory = try TemporaryDirectory()
+    let url = try PostgresRunStore.createScratchDatabase(serverURL: server)
+    defer { PostgresRunStore.dropScratchDatabase(serverURL: server, url: url) }
+    let store = try PostgresRunStore(url: url)
+    defer { store.close() }
+    try body(store, directory)
+}
+
+/// A failure of the PostgreSQL pass of a test that runs on both stores.
+struct OnPostgres: Error, CustomStringConvertible {
+    var error: any Error
+    var description: String { "on PostgreSQL: \(error)" }
+}
+
+/// The PostgreSQL server the tests may use: `BATON_TEST_POSTGRES_URL` (scripts/test.sh
+/// starts one). With `BATON_REQUIRE_POSTGRES=1` (CI) its absence is a failure, not a skip.
+enum PostgresTestServer {
+    static func url() throws -> String? {
+        let environment = ProcessInfo.processInfo.environment
+        if let url = environment["BATON_TEST_POSTGRES_URL"], !url.isEmpty { return url }
+        if environment["BATON_REQUIRE_POSTGRES"] == "1" { throw Missing() }
+        return nil
+    }
+
+    struct Missing: Error, CustomStringConvertible {
+        var description: String { "BATON_REQUIRE_POSTGRES=1 but BATON_TEST_POSTGRES_URL is not set" }
+    }
 }
 
 /// A date with whole milliseconds, which round-trips exactly.

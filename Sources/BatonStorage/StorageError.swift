@@ -1,6 +1,6 @@
-/// Failures particular to the SQLite store, beyond the port's `RunStoreError`.
-public enum SQLiteRunStoreError: Error, Equatable, CustomStringConvertible {
-    /// A `RunUpdate` named a run that is not in the database; the whole batch was rolled back.
+/// Failures particular to the stores of this module (SQLite and PostgreSQL), beyond the port's `RunStoreError`.
+public enum StorageError: Error, Equatable, CustomStringConvertible {
+    /// A `RunUpdate` named a run that is not in the database; nothing of its run was written.
     case unknownRun(String)
     /// A stored value this binary cannot read (e.g. a status it does not know).
     case corruptValue(table: String, column: String, value: String)

@@ -1,0 +1,74 @@
+import BatonCore
+import Foundation
+import Synchronization
+
+/// The run store on PostgreSQL (`baton serve --database postgres://…`): the same ports as
+/// `SQLiteRunStore`, for several nodes sharing one database (issue 9's cluster mode).
+///
+/// Every method is synchronous and may be called from any thread; each borrows a
+/// connection of a small pool. Writes of one call are one transaction or one statement
+/// (PostgreSQL runs a single statement atomically), so a crash leaves a call all done or
+/// not done. Dates are `double precision` seconds since 1970, as in the SQLite store.
+public final class PostgresRunStore: Sendable {
+    let pool: PGConnectionPool
+    /// This node's id, written as the owner of the runs it creates and as the node of the
+    /// attempts it records; nil outside cluster mode.
+    let nodeID: String?
+    /// The last write failure while writes fail (cleared by the next successful write).
+    private let failingWrites = Mutex<String?>(nil)
+
+    /// Connects to `url` and brings the schema up to date (several nodes starting at once
+    /// migrate once: the migrations run under an advisory lock).
+    ///
+    /// - Parameters:
+    ///   - connections: the most connections this store opens.
+    ///   - nodeID: this node's id in a cluster.
+    /// - Throws: `RunStoreError.newerSchema` when a newer Baton migrated the database;
+    ///   `PGError` when it cannot connect.
+    public init(url: String, connections: Int = 8, nodeID: String? = nil) throws {
+        pool = PGConnectionPool(url: url, capacity: max(2, connections))
+        self.nodeID = nodeID
+        try pool.withConnection { try Self.migrate($0) }
+    }
+
+    /// Whether `text` names a PostgreSQL database rather than a path.
+    public static func isDatabaseURL(_ text: String) -> Bool {
+        text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
+    }
+
+    public var writeProblem: String? { failingWrites.withLock { $0 } }
+
+    /// Every write: marks the store degraded while writes fail for a reason of the server
+    /// (disk full, connection lost), so `/healthz` can say so.
+    @discardableResult
+    func write<T>(_ body: () throws -> T) throws -> T {
+        do {
+            let result = try body()
+            if failingWrites.withLock({ $0 }) != nil { failingWrites.withLock { $0 = nil } }
+            return result
+        } catch let error as PGError {
+            switch error {
+            case .server("53100", _):
+                failingWrites.withLock { $0 = "the PostgreSQL server's disk is full" }
+                throw RunStoreError.storageFull("the PostgreSQL server's disk is full")
+            case .connection(let message):
+                failingWrites.withLock { $0 = "writes fail: \(message)" }
+            default: break
+            }
+            throw error
+        }
+    }
+
+    /// Closes the pool's connections. Later calls throw.
+    public func close() {
+        pool.close()
+    }
+
+    /// The migrations applied to this database, in order.
+    public func schemaVersion() throws -> [String] {
+        try pool.withConnection { connection in
+            let rows = try connection.query("SELECT identifier FROM baton_migrations ORDER BY position")
+            return (0..<rows.count).compactMap { rows.string($0, 0) }
+        }
+    }
+}
