@@ -9,7 +9,7 @@
 
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libmicrohttpd-dev libsqlite3-dev \
+    && apt-get install -y --no-install-recommends libmicrohttpd-dev libsqlite3-dev libpq-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Manifest first so the dependency fetch is cached across source changes.
@@ -23,7 +23,7 @@ RUN swift build -c release --product baton --static-swift-stdlib \
 FROM debian:bookworm-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libmicrohttpd12 libsqlite3-0 libcurl4 libstdc++6 ca-certificates tzdata curl tini \
+        libmicrohttpd12 libsqlite3-0 libpq5 libcurl4 libstdc++6 ca-certificates tzdata curl tini \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --create-home --home-dir /home/baton baton \
     && mkdir -p /data && chown baton:baton /data

@@ -5,8 +5,19 @@
 #      Prometheus' own parser) and Tests/Browser (the console in headless Chromium with
 #      selenium and axe-core; needs the Debian packages chromium and chromium-driver).
 # Set BATON_REQUIRE_BROWSER=1 (CI does) to fail instead of skip when Chromium is missing.
+# The PostgreSQL store and cluster tests use BATON_TEST_POSTGRES_URL, else a throwaway
+# server this script starts (Debian package postgresql); BATON_REQUIRE_POSTGRES=1 (CI)
+# fails instead of skipping them when there is none.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ -z "${BATON_TEST_POSTGRES_URL:-}" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    postgres_dir=$(mktemp -d /tmp/baton-test-postgres.XXXXXX)
+    trap 'bash scripts/postgres.sh stop "$postgres_dir"' EXIT
+    BATON_TEST_POSTGRES_URL=$(bash scripts/postgres.sh start "$postgres_dir")
+    export BATON_TEST_POSTGRES_URL
+    echo "test PostgreSQL: $BATON_TEST_POSTGRES_URL"
+fi
 
 swift build --build-tests
 swift test --skip-build
