@@ -36,6 +36,11 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "This node's id in a cluster (default: kept in <data-dir>/node-id, made on first start).")
     var nodeID: String?
 
+    @Option(
+        help:
+            "Cluster mode: seconds a node may be silent before the other nodes take over its runs and the cron schedules.")
+    var nodeLeaseSeconds: Double = 10
+
     @Option(help: "Size of the worker pool (default: the number of cores).")
     var workers: Int = ProcessInfo.processInfo.activeProcessorCount
 
@@ -101,6 +106,9 @@ struct ServeCommand: ParsableCommand {
         _ = try ListenAddress(listen)
         if let url = databaseURL, !PostgresRunStore.isDatabaseURL(url) {
             throw ValidationError("--database must be a postgres:// or postgresql:// URL, not \"\(DatabaseURL.redacted(url))\"")
+        }
+        guard (0.5...3600).contains(nodeLeaseSeconds) else {
+            throw ValidationError("--node-lease-seconds must be from 0.5 to 3600, not \(nodeLeaseSeconds)")
         }
         if let nodeID, !NodeIdentity.isValid(nodeID) {
             throw ValidationError("--node-id must be 1 to 64 letters, digits, '.', '_' or '-', not \"\(nodeID)\"")

@@ -57,9 +57,12 @@ struct Server {
             onRunCreated: { record, spec, tasks in live.runCreated(record, taskCount: spec.tasks.count, tasks: tasks) })
         let stats = executor.stats
         metrics.readPool(workers: { stats.workers }, busy: { stats.busySlots }, ready: { stats.readyTasks })
-        let control = ObservedRunControl(executor) { record, spec, tasks in
+        let observed = ObservedRunControl(executor) { record, spec, tasks in
             live.runCreated(record, taskCount: spec.tasks.count, tasks: tasks)
         }
+        let control: any RunControl =
+            (opened.store as? PostgresRunStore).map { ClusterRunControl(local: observed, store: $0) } ?? observed
+        (opened.store as? PostgresRunStore)?.onFenced { executor.abandon(runIDs: $0) }
         let notifier = Notifier(
             store: store, logger: logger,
             onChange: { runID in
@@ -78,22 +81,65 @@ struct Server {
         } catch {
             throw ServeError.setup("cannot start the executor: \(error)")
         }
-        let ticker = CronTicker(
-            store: store, control: control, logger: logger,
-            onFire: { workflow, outcome, lag in
-                metrics.cronHandled(outcome, lagSeconds: lag)
-                var data = JSONText()
-                data.add("name", workflow)
-                data.add("change", "fired")
-                live.publish(.workflowUpdated, data: data.string)
-            })
-        runFinished.add { ticker.runFinished(runID: $0.runID, status: $0.status) }
-        ticker.start()
+        let cluster = opened.store as? PostgresRunStore
+        let cronLateAfter = cluster == nil ? CronPlanner.defaultLateAfter : max(CronPlanner.defaultLateAfter, 2 * command.nodeLeaseSeconds)
+        let cron = CronSwitch {
+            CronTicker(
+                store: store, control: control, logger: logger, lateAfter: cronLateAfter,
+                onFire: { workflow, outcome, lag in
+                    metrics.cronHandled(outcome, lagSeconds: lag)
+                    var data = JSONText()
+                    data.add("name", workflow)
+                    data.add("change", "fired")
+                    live.publish(.workflowUpdated, data: data.string)
+                })
+        }
+        runFinished.add { cron.runFinished(runID: $0.runID, status: $0.status) }
+        var coordinator: ClusterCoordinator?
+        if let cluster, let nodeID = cluster.nodeID {
+            // Cluster mode: the cron ticker runs on the holder of the cron lease only.
+            let membership = ClusterCoordinator(
+                store: cluster,
+                node: ClusterNode(
+                    id: nodeID, hostname: ProcessInfo.processInfo.hostName, labels: [:], slots: command.workers,
+                    version: BatonVersion.current),
+                executor: executor, logger: logger,
+                timing: ClusterCoordinator.Timing(leaseSeconds: command.nodeLeaseSeconds),
+                onCronLeadership: { cron.lead($0) }, onWorkflowsChanged: { cron.workflowsChanged() })
+            do {
+                try membership.start()
+            } catch {
+                executor.shutdown()
+                throw ServeError.setup("cannot join the cluster: \(error)")
+            }
+            coordinator = membership
+        } else {
+            cron.lead(true)
+        }
         var context = APIContext(
             store: store, control: control, dataDirectory: directory, maxTasks: command.maxTasks, token: token,
             revisions: revisions)
-        context.workflowsChanged = { ticker.workflowsChanged() }
+        context.workflowsChanged = {
+            cron.workflowsChanged()
+            try? cluster?.announceWorkflowsChanged()
+        }
         context.live = live
+        context.cachesRunDocuments = cluster == nil
+        if let cluster {
+            let lease = command.nodeLeaseSeconds
+            context.nodes = { try cluster.nodes(leaseSeconds: lease) }
+        } else {
+            let started = Date()
+            let workers = command.workers
+            context.nodes = {
+                [
+                    ClusterNode(
+                        id: "local", hostname: ProcessInfo.processInfo.hostName, labels: [:], slots: workers,
+                        busySlots: stats.busySlots, version: BatonVersion.current, startedAt: started,
+                        heartbeatAt: Date())
+                ]
+            }
+        }
         context.metricsPublic = command.metricsPublic
         context.console = !command.noUI
         context.maxHookBodyBytes = min(command.maxHookBodyBytes, command.maxBodyBytes)
@@ -110,8 +156,9 @@ struct Server {
         do {
             bound = try server.start()
         } catch {
-            ticker.stop()
+            cron.lead(false)
             executor.shutdown()
+            coordinator?.stop()
             throw ServeError.setup("cannot listen on \(command.listen): \(error)")
         }
         let shown = bound.host.contains(":") ? "[\(bound.host)]" : bound.host
@@ -126,8 +173,10 @@ struct Server {
         stopRequested.wait()
         logger.info("shutting down", metadata: ["signal": "\(trap.first ?? 0)"])
         server.stop()
-        ticker.stop()
+        cron.lead(false)
         executor.shutdown()
+        // After the executor recorded its tasks as interrupted: the other nodes take over.
+        coordinator?.stop()
         notifier.stop()
         opened.close()
         logger.info("stopped")

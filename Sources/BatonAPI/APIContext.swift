@@ -37,6 +37,13 @@ public struct APIContext: Sendable {
     /// small, and hooks need no token, so a stranger must not make the server buffer more.
     public var maxHookBodyBytes = 1 << 20
 
+    /// The nodes for `GET /v1/nodes` (nil: the route answers 404).
+    public var nodes: (@Sendable () throws -> [ClusterNode])?
+    /// Whether `GET /v1/runs/{id}` may answer from its rendering cache while the run's
+    /// revision has not moved. False in cluster mode: revisions count this node's writes,
+    /// and another node may be the one executing the run.
+    public var cachesRunDocuments = true
+
     /// The one way the handlers create runs.
     var creator: RunCreator { RunCreator(store: runCreation, control: control) }
 

@@ -26,6 +26,7 @@ public enum APIRoutes {
         router.add("GET", "/v1/runs/{id}/graph.svg", runs.graphSVG)
         router.add("GET", "/v1/runs/{id}/tasks", runs.tasks)
         router.add("GET", "/v1/runs/{id}/timeline", runs.timeline)
+        if let nodes = context.nodes { router.add("GET", "/v1/nodes", NodesAPI(nodes: nodes).list) }
         let hooks = HooksAPI(context: context)
         router.add("POST", "/v1/hooks/{name}", hooks.receive)
         let workflows = WorkflowsAPI(context: context)

@@ -103,7 +103,7 @@ extension RunsAPI {
         // so a stale rendering can never be cached under the newest revision.
         let revision = context.revisions.current(id)
         let entry: RunDocumentCache.Entry
-        if let cached = cache.lookup(id, revision: revision) {
+        if context.cachesRunDocuments, let cached = cache.lookup(id, revision: revision) {
             entry = cached
         } else {
             let run = try loadRun(parameters)

@@ -4,7 +4,7 @@ extension RunMachine {
     /// Rebuilds the counters from persisted task rows after a crash (SPEC §3): finished
     /// tasks keep their results, interrupted ones restart when `restartable` (else they
     /// fail), and the failure modes, cancel and deadline that were in force apply again.
-    mutating func restore(attemptStarts: [Int: Date], now: Date) {
+    mutating func restore(attemptStarts: [Int: Date], interruption: String, now: Date) {
         restoring = true
         if let started = startedAt, let seconds = spec.timeoutSeconds {
             runDeadline = started.addingTimeInterval(seconds)
@@ -37,7 +37,7 @@ extension RunMachine {
             markDirty(index)
             if restart {
                 tasks[index].status = .pending
-                tasks[index].reason = "interrupted by server restart; restarting"
+                tasks[index].reason = interruption + "; restarting"
             } else {
                 tasks[index].failures += 1
                 interruptedFailures.append(index)
@@ -76,7 +76,7 @@ extension RunMachine {
             fail(index, now: now)
         }
         for index in interruptedFailures {
-            settle(index, status: .failed, reason: "interrupted by server restart", now: now)
+            settle(index, status: .failed, reason: interruption, now: now)
             fail(index, now: now)
         }
         enqueueOpenTasks()

@@ -103,11 +103,14 @@ public struct RunMachine: Sendable {
     var attemptUpdates: [AttemptRecord] = []
 
     /// A new run, or one restored from the store when `tasks` is given (SPEC §3 resume).
-    /// - Parameter attemptStarts: for restored tasks that were running, when that
-    ///   attempt started (to close its attempt record).
+    /// - Parameters:
+    ///   - attemptStarts: for restored tasks that were running, when that attempt started
+    ///     (to close its attempt record).
+    ///   - interruption: why restored running tasks stopped, for their reason
+    ///     (`interrupted by server restart`, `interrupted: node N lost`).
     public init(
         record: RunRecord, spec: WorkflowSpec, tasks restored: [TaskRecord]? = nil,
-        attemptStarts: [Int: Date] = [:], now: Date
+        attemptStarts: [Int: Date] = [:], interruption: String = "interrupted by server restart", now: Date
     ) {
         runID = record.id
         self.spec = spec
@@ -148,7 +151,7 @@ public struct RunMachine: Sendable {
             if !spec.tasks[index].forever { unfinished += 1 }
         }
         if restored != nil {
-            restore(attemptStarts: attemptStarts, now: now)
+            restore(attemptStarts: attemptStarts, interruption: interruption, now: now)
         } else {
             advanceGate()
         }

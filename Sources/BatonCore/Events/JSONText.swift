@@ -54,6 +54,13 @@ public struct JSONText: Sendable {
         return writer.string
     }
 
+    /// `{"k": "v", …}` with the keys sorted.
+    public static func object(strings: [String: String]) -> String {
+        var writer = JSONText()
+        for (name, value) in strings.sorted(by: { $0.key < $1.key }) { writer.add(name, value) }
+        return writer.string
+    }
+
     /// Appends `value` as a JSON string, escaped as the Run document's writer does
     /// (`JSONBytes`: one escaper for every JSON Baton writes by hand).
     public static func quote(_ value: String, into text: inout String) {

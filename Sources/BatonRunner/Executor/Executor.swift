@@ -68,6 +68,18 @@ public final class Executor: RunControl {
         return reply.wait()
     }
 
+    /// Cluster mode: takes over `runs` from a lost node (resumed as after a restart; their
+    /// interrupted tasks get the reason `interruption`).
+    public func adopt(_ runs: [RunRecord], interruption: String) {
+        inbox.post(.adopt(runs, interruption))
+    }
+
+    /// Cluster mode: another node owns these runs now (this one was frozen or cut off past
+    /// its lease). Their processes here are killed and nothing more of them is written.
+    public func abandon(runIDs: [String]) {
+        inbox.post(.abandon(runIDs))
+    }
+
     /// Stops every task (SIGTERM, then SIGKILL after the grace), records them as
     /// interrupted so that the next start resumes them, and ends the loop. Blocks until done.
     public func shutdown() {

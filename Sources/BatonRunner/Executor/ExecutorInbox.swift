@@ -7,6 +7,11 @@ enum ExecutorMessage: Sendable {
     case submit(RunRecord, WorkflowSpec, [TaskRecord]?, [String: String])
     case cancel(String, Reply<Executor.CancelResult>)
     case shutdown(Reply<Void>)
+    /// Cluster mode: runs this node took over from a lost node, and why their running
+    /// tasks stopped.
+    case adopt([RunRecord], String)
+    /// Cluster mode: runs another node took over; stop their tasks here, write nothing.
+    case abandon([String])
 }
 
 /// The executor's mailbox: any thread posts, the loop drains, a reactor wake-up joins the

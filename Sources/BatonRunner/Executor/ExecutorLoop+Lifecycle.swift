@@ -6,13 +6,19 @@ extension ExecutorLoop {
     /// SPEC §3: kill what the previous process left behind, then hand every unfinished
     /// run back to the engine, which restarts or fails its interrupted tasks.
     func resumeUnfinishedRuns(now: Date, accept: (RunRecord) -> Bool) throws {
-        let unfinished = try store.unfinishedRuns().filter(accept)
+        try resume(try store.unfinishedRuns().filter(accept), interruption: "interrupted by server restart", now: now)
+    }
+
+    /// Hands `unfinished` runs to the engine, which restarts or fails their interrupted
+    /// tasks with the reason `interruption` (a restart of this server, or a lost node whose
+    /// runs this node took over).
+    func resume(_ unfinished: [RunRecord], interruption: String, now: Date) throws {
         // What the previous server left running of these runs, found by the marks in the
         // processes' environment: never by a recorded pid alone, which may belong to a
         // stranger by now (the task ended while the server was down and the id was reused).
         let killed = ProcessScan.killProcesses(ofRuns: Set(unfinished.map(\.id)))
         if killed > 0 { logger.info("killed processes left by the previous server", metadata: ["count": "\(killed)"]) }
-        for record in unfinished {
+        for record in unfinished where engine.runs[record.id] == nil {
             let tasks = try store.tasks(runID: record.id)
             var attemptStarts: [Int: Date] = [:]
             for task in tasks where task.status == .running {
@@ -32,7 +38,8 @@ extension ExecutorLoop {
             }
             logger.info("resuming run", metadata: ["run": "\(record.id)"])
             let machine = RunMachine(
-                record: record, spec: spec, tasks: tasks, attemptStarts: attemptStarts, now: now)
+                record: record, spec: spec, tasks: tasks, attemptStarts: attemptStarts, interruption: interruption,
+                now: now)
             engine.add(machine, now: now)
         }
         settle()

@@ -37,6 +37,9 @@ final class ExecutorLoop: @unchecked Sendable {
     var marksOfTag: [UInt64: ProcessScan.Marks] = [:]
     /// The log of each live remote (ssh) process, read when ssh exits 255.
     var remoteLogOfTag: [UInt64: String] = [:]
+    /// Runs another node took over (cluster mode): their tasks are killed, nothing new of
+    /// them starts, their end is not announced (ExecutorLoop+Cluster).
+    var abandoned: Set<String> = []
     /// Tasks that run a workflow and their child runs, both ways (ExecutorLoop+ChildRuns).
     var childOfTask: [TaskRef: String] = [:]
     var taskOfChild: [String: TaskRef] = [:]
@@ -143,6 +146,14 @@ final class ExecutorLoop: @unchecked Sendable {
                 }
             case .shutdown(let reply):
                 shutdownReply = reply
+            case .adopt(let runs, let interruption):
+                do {
+                    try resume(runs, interruption: interruption, now: now)
+                } catch {
+                    logger.error("could not take over runs", metadata: ["error": "\(error)"])
+                }
+            case .abandon(let runIDs):
+                abandon(runIDs, now: now)
             }
         }
     }
@@ -185,6 +196,7 @@ final class ExecutorLoop: @unchecked Sendable {
             for ending in unannouncedEndings { observers.onRunFinished?(ending) }
             unannouncedEndings.removeAll()
             engine.removeFinishedRuns()
+            if !abandoned.isEmpty { abandoned = abandoned.filter { engine.runs[$0] != nil } }
         }
         let now = clock.now()
         if engine.runs.isEmpty {
@@ -220,6 +232,7 @@ final class ExecutorLoop: @unchecked Sendable {
         case .runFinished(let runID, let status):
             extraEnvironment[runID] = nil
             logger.info("run finished", metadata: ["run": "\(runID)", "status": "\(status.rawValue)"])
+            if abandoned.contains(runID) { return }
             let notifies = !(engine.runs[runID]?.spec.notify.isEmpty ?? true)
             finishedThisRound.append(RunEnding(runID: runID, status: status, hasNotifications: notifies))
             childRunFinished(runID, status: status)
@@ -227,6 +240,10 @@ final class ExecutorLoop: @unchecked Sendable {
     }
 
     func spawn(_ plan: SpawnPlan) {
+        if abandoned.contains(plan.ref.runID) {
+            engine.spawnFailed(plan.ref, message: "the run was taken over by another node", now: clock.now())
+            return
+        }
         if let sub = plan.subWorkflow {
             startChildRun(plan, sub)
             return

@@ -54,6 +54,33 @@ final class PGConnection: @unchecked Sendable {
         try PGResult.checked(PQexec(handle, sql), connection: handle)
     }
 
+    /// Waits up to `timeout` seconds for NOTIFY messages on the channels this connection
+    /// LISTENs to, and returns their payloads (empty on timeout).
+    ///
+    /// - Throws: `PGError.connection` when the connection broke.
+    func notifications(timeout: Double) throws -> [String] {
+        var payloads = takeNotifications()
+        if !payloads.isEmpty { return payloads }
+        let socket = PQsocket(handle)
+        guard socket >= 0 else { throw PGError.connection(Self.message(handle)) }
+        var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+        let ready = poll(&descriptor, 1, Int32(max(0, timeout) * 1000))
+        if ready > 0 {
+            guard PQconsumeInput(handle) == 1 else { throw PGError.connection(Self.message(handle)) }
+            payloads = takeNotifications()
+        }
+        return payloads
+    }
+
+    private func takeNotifications() -> [String] {
+        var payloads: [String] = []
+        while let notification = PQnotifies(handle) {
+            payloads.append(String(cString: notification.pointee.extra))
+            PQfreemem(notification)
+        }
+        return payloads
+    }
+
     /// The server-side name of `sql`, preparing it on first use.
     private func statementName(_ sql: String, parameterCount: Int) throws -> String {
         if let name = prepared[sql] { return name }

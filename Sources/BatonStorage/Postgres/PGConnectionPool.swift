@@ -19,6 +19,7 @@ final class PGConnectionPool: Sendable {
     }
 
     /// Runs `body` with a connection of its own.
+    @discardableResult
     func withConnection<T>(_ body: (PGConnection) throws -> T) throws -> T {
         if closed.load(ordering: .acquiring) { throw PGError.connection("the store is closed") }
         capacity.wait()

@@ -145,6 +145,14 @@ extension PostgresRunStore {
             state text NOT NULL
         );
 
+        -- Requests for a run's owner from other nodes (a cancel sent to any node).
+        CREATE TABLE run_commands (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            run_id text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            command text NOT NULL,
+            created_at double precision NOT NULL
+        );
+
         -- Named leases held by one node at a time (the cron ticker's owner).
         CREATE TABLE leases (
             name text PRIMARY KEY,

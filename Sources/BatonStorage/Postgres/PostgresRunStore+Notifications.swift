@@ -24,12 +24,15 @@ extension PostgresRunStore: NotificationStore {
         }
     }
 
+    /// In cluster mode, the deliveries of the runs this node owns: each delivery has one
+    /// sender.
     public func pendingNotifications() throws -> [NotificationRecord] {
-        try read(
+        let mine = nodeID == nil ? "" : " AND run_id IN (SELECT id FROM runs WHERE owner_node = $1)"
+        return try read(
             """
             SELECT \(SQLiteRunStore.notificationColumns) FROM notifications
-            WHERE status = 'pending' ORDER BY next_attempt_at, run_id, idx
-            """, []
+            WHERE status = 'pending'\(mine) ORDER BY next_attempt_at, run_id, idx
+            """, nodeID.map { [$0] } ?? []
         ) { try Self.notification($0, $1) }
     }
 
@@ -58,7 +61,10 @@ extension PostgresRunStore: NotificationStore {
     }
 
     public func runsWithWaitingNotifications() throws -> [String] {
-        try read("SELECT DISTINCT run_id FROM notifications WHERE status = 'waiting'", []) { $0.string($1, 0) ?? "" }
+        let mine = nodeID == nil ? "" : " AND run_id IN (SELECT id FROM runs WHERE owner_node = $1)"
+        return try read(
+            "SELECT DISTINCT run_id FROM notifications WHERE status = 'waiting'\(mine)", nodeID.map { [$0] } ?? []
+        ) { $0.string($1, 0) ?? "" }
     }
 
     static func notification(_ rows: PGResult, _ row: Int) throws -> NotificationRecord {

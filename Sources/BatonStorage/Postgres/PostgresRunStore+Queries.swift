@@ -82,11 +82,22 @@ extension PostgresRunStore {
     /// Runs whose status is `queued` or `running`, oldest first: in cluster mode only the
     /// ones this node owns (the others are their owners' to resume).
     public func unfinishedRuns() throws -> [RunRecord] {
-        let owned = nodeID == nil ? "" : " AND owner_node = $1"
-        return try read(
-            "SELECT \(StoredRun.columns) FROM runs WHERE status IN ('queued', 'running')\(owned) ORDER BY seq",
-            nodeID.map { [$0] } ?? []
-        ) { try $0.storedRun($1).record }
+        guard let nodeID else {
+            return try read(
+                "SELECT \(StoredRun.columns) FROM runs WHERE status IN ('queued', 'running') ORDER BY seq", []
+            ) { try $0.storedRun($1).record }
+        }
+        let runs = try read(
+            """
+            SELECT \(StoredRun.columns), owner_generation FROM runs
+            WHERE status IN ('queued', 'running') AND owner_node = $1 ORDER BY seq
+            """, [nodeID]
+        ) { (try $0.storedRun($1).record, Int64($0.int($1, 13) ?? 0)) }
+        // The executor resumes these: its writes of them are fenced by these generations.
+        owned.withLock { owned in
+            for (run, generation) in runs { owned[run.id] = generation }
+        }
+        return runs.map(\.0)
     }
 
     public func taskCounts(runID: String) throws -> [TaskStatus: Int] {

@@ -36,6 +36,9 @@ extension PostgresRunStore: RunStore {
                 PGBytea.encode(run.specJSON), run.specHash, String(run.cancelRequests),
                 PGText.bool(run.deadlineHit), key, nodeID,
             ])
+        if nodeID != nil, inserted.count > 0 {
+            owned.withLock { $0[run.id] = 0 }
+        }
         if inserted.count == 0 {
             // Which unique column was taken: the key (a fire or delivery seen before), or the id.
             if let key, let existing = try connection.query("SELECT id FROM runs WHERE run_key = $1", [key]).string(0, 0)
@@ -62,6 +65,10 @@ extension PostgresRunStore: RunStore {
         let runs = RunUpdateColumns(batch.runs)
         let tasks = TaskColumns(Self.lastOfEach(batch.tasks))
         let attempts = AttemptColumns(Self.merged(batch.attempts), node: nodeID)
+        if let nodeID {
+            try applyFenced(batch, node: nodeID, runs.parameters + tasks.parameters + attempts.parameters)
+            return
+        }
         let updated = try write {
             try pool.withConnection { connection in
                 try connection.query(Self.applySQL, runs.parameters + tasks.parameters + attempts.parameters)
@@ -134,27 +141,51 @@ extension PostgresRunStore: RunStore {
 
     /// Runs ($1–$6), tasks ($7–$20), attempts ($21–$31): data-modifying CTEs of one
     /// statement; the answer is how many runs were updated.
-    static let applySQL = """
-        WITH updated_runs AS (
-            UPDATE runs SET status = u.status, started_at = u.started_at, finished_at = u.finished_at,
-                cancel_requests = u.cancel_requests, deadline_hit = u.deadline_hit
-            FROM unnest(\(RunUpdateColumns.casts(from: 1)))
-                AS u (id, status, started_at, finished_at, cancel_requests, deadline_hit)
-            WHERE runs.id = u.id
-            RETURNING runs.id
-        ), upserted_tasks AS (
-            INSERT INTO tasks (run_id, \(TaskRecord.columns))
-            SELECT * FROM unnest(\(TaskColumns.casts(from: 7)))
-            ON CONFLICT (run_id, idx) DO UPDATE SET \(assignments(TaskRecord.columns, excluding: ["idx"]))
-        ), upserted_attempts AS (
-            INSERT INTO attempts (\(AttemptRecord.columns), node)
-            SELECT * FROM unnest(\(AttemptColumns.casts(from: 21)))
-            ON CONFLICT (run_id, task_idx, attempt) DO UPDATE SET \
-        \(assignments(AttemptRecord.columns + ", node", excluding: ["run_id", "task_idx", "attempt", "queued_at"])),
-                queued_at = COALESCE(excluded.queued_at, attempts.queued_at)
-        )
-        SELECT count(*) FROM updated_runs
-        """
+    static let applySQL = applySQL(fenced: false)
+
+    /// `applySQL`, plus fencing (cluster mode): only rows of runs that node $34 owns with
+    /// the generations of $32/$33 are written, those runs' rows locked first (a takeover
+    /// waits for this statement, or this statement sees the takeover); the second column
+    /// of the answer lists the runs written.
+    static let fencedApplySQL = applySQL(fenced: true)
+
+    private static func applySQL(fenced: Bool) -> String {
+        let owned = fenced ? " AND u.id IN (SELECT id FROM owned)" : ""
+        let ownedTasks = fenced ? " WHERE t.run_id IN (SELECT id FROM owned)" : ""
+        let ownedAttempts = fenced ? " WHERE a.run_id IN (SELECT id FROM owned)" : ""
+        let ownedCTE =
+            fenced
+            ? """
+            owned AS (
+                SELECT runs.id FROM runs JOIN unnest($32::text[], $33::int8[]) AS o (id, generation)
+                    ON runs.id = o.id AND runs.owner_generation = o.generation
+                WHERE runs.owner_node = $34
+                FOR UPDATE OF runs
+            ),
+            """ : ""
+        let answer = fenced ? ", (SELECT string_agg(id, ',') FROM owned)" : ""
+        return """
+            WITH \(ownedCTE) updated_runs AS (
+                UPDATE runs SET status = u.status, started_at = u.started_at, finished_at = u.finished_at,
+                    cancel_requests = u.cancel_requests, deadline_hit = u.deadline_hit
+                FROM unnest(\(RunUpdateColumns.casts(from: 1)))
+                    AS u (id, status, started_at, finished_at, cancel_requests, deadline_hit)
+                WHERE runs.id = u.id\(owned)
+                RETURNING runs.id
+            ), upserted_tasks AS (
+                INSERT INTO tasks (run_id, \(TaskRecord.columns))
+                SELECT * FROM unnest(\(TaskColumns.casts(from: 7))) AS t (run_id, \(TaskRecord.columns))\(ownedTasks)
+                ON CONFLICT (run_id, idx) DO UPDATE SET \(assignments(TaskRecord.columns, excluding: ["idx"]))
+            ), upserted_attempts AS (
+                INSERT INTO attempts (\(AttemptRecord.columns), node)
+                SELECT * FROM unnest(\(AttemptColumns.casts(from: 21))) AS a (\(AttemptRecord.columns), node)\(ownedAttempts)
+                ON CONFLICT (run_id, task_idx, attempt) DO UPDATE SET \
+            \(assignments(AttemptRecord.columns + ", node", excluding: ["run_id", "task_idx", "attempt", "queued_at"])),
+                    queued_at = COALESCE(excluded.queued_at, attempts.queued_at)
+            )
+            SELECT count(*)\(answer) FROM updated_runs
+            """
+    }
 
     /// `a = excluded.a, b = excluded.b, …` for the columns of `list` not in `excluded`.
     static func assignments(_ list: String, excluding excluded: Set<String>) -> String {

@@ -13,9 +13,16 @@ public final class PostgresRunStore: Sendable {
     let pool: PGConnectionPool
     /// This node's id, written as the owner of the runs it creates and as the node of the
     /// attempts it records; nil outside cluster mode.
-    let nodeID: String?
+    public let nodeID: String?
     /// The last write failure while writes fail (cleared by the next successful write).
     private let failingWrites = Mutex<String?>(nil)
+    /// Cluster mode: the runs this node executes, and the generation of its ownership of
+    /// each. Its writes of a run are fenced by both (PostgresRunStore+Cluster).
+    let owned = Mutex<[String: Int64]>([:])
+    /// Cluster mode: told which runs a write found taken over by another node.
+    let fencedListener = Mutex<(@Sendable ([String]) -> Void)?>(nil)
+    /// Cluster mode: the connection that LISTENs for other nodes' wake-ups.
+    let listener = Mutex<PGConnection?>(nil)
 
     /// Connects to `url` and brings the schema up to date (several nodes starting at once
     /// migrate once: the migrations run under an advisory lock).
@@ -62,6 +69,7 @@ public final class PostgresRunStore: Sendable {
     /// Closes the pool's connections. Later calls throw.
     public func close() {
         pool.close()
+        listener.withLock { $0 = nil }
     }
 
     /// The migrations applied to this database, in order.
