@@ -143,6 +143,9 @@ extension PostgresRunStore: RunStore {
     /// statement; the answer is how many runs were updated.
     static let applySQL = applySQL(fenced: false)
 
+    /// An attempt keeps the node that started it (the node that takes a run over closes
+    /// the lost node's attempts, but did not run them).
+    ///
     /// `applySQL`, plus fencing (cluster mode): only rows of runs that node $34 owns with
     /// the generations of $32/$33 are written, those runs' rows locked first (a takeover
     /// waits for this statement, or this statement sees the takeover); the second column
@@ -180,8 +183,9 @@ extension PostgresRunStore: RunStore {
                 INSERT INTO attempts (\(AttemptRecord.columns), node)
                 SELECT * FROM unnest(\(AttemptColumns.casts(from: 21))) AS a (\(AttemptRecord.columns), node)\(ownedAttempts)
                 ON CONFLICT (run_id, task_idx, attempt) DO UPDATE SET \
-            \(assignments(AttemptRecord.columns + ", node", excluding: ["run_id", "task_idx", "attempt", "queued_at"])),
-                    queued_at = COALESCE(excluded.queued_at, attempts.queued_at)
+            \(assignments(AttemptRecord.columns, excluding: ["run_id", "task_idx", "attempt", "queued_at"])),
+                    queued_at = COALESCE(excluded.queued_at, attempts.queued_at),
+                    node = COALESCE(attempts.node, excluded.node)
             )
             SELECT count(*)\(answer) FROM updated_runs
             """
