@@ -1,5 +1,5 @@
-import BatonRunner
 import BatonCore
+import BatonRunner
 import Synchronization
 
 /// The cron ticker of a node that may or may not fire the schedules: on a single node it

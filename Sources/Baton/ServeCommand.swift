@@ -38,7 +38,8 @@ struct ServeCommand: ParsableCommand {
 
     @Option(
         help:
-            "Cluster mode: seconds a node may be silent before the other nodes take over its runs and the cron schedules.")
+            "Cluster mode: seconds a node may be silent before the other nodes take over its runs and the cron schedules."
+    )
     var nodeLeaseSeconds: Double = 10
 
     @Option(help: "Size of the worker pool (default: the number of cores).")
@@ -105,7 +106,8 @@ struct ServeCommand: ParsableCommand {
         }
         _ = try ListenAddress(listen)
         if let url = databaseURL, !PostgresRunStore.isDatabaseURL(url) {
-            throw ValidationError("--database must be a postgres:// or postgresql:// URL, not \"\(DatabaseURL.redacted(url))\"")
+            throw ValidationError(
+                "--database must be a postgres:// or postgresql:// URL, not \"\(DatabaseURL.redacted(url))\"")
         }
         guard (0.5...3600).contains(nodeLeaseSeconds) else {
             throw ValidationError("--node-lease-seconds must be from 0.5 to 3600, not \(nodeLeaseSeconds)")

@@ -82,7 +82,9 @@ struct Server {
             throw ServeError.setup("cannot start the executor: \(error)")
         }
         let cluster = opened.store as? PostgresRunStore
-        let cronLateAfter = cluster == nil ? CronPlanner.defaultLateAfter : max(CronPlanner.defaultLateAfter, 2 * command.nodeLeaseSeconds)
+        let cronLateAfter =
+            cluster == nil
+            ? CronPlanner.defaultLateAfter : max(CronPlanner.defaultLateAfter, 2 * command.nodeLeaseSeconds)
         let cron = CronSwitch {
             CronTicker(
                 store: store, control: control, logger: logger, lateAfter: cronLateAfter,

@@ -85,6 +85,7 @@ import Yams
         var context = APIContext(store: store, control: InertRunControl(), dataDirectory: directory)
         context.live = LiveEvents(
             hub: EventHub(), metrics: BatonMetrics(version: "test"), store: store, logger: Logger(label: "test"))
+        context.nodes = { [] }
         return try body(APIRoutes.router(context).routeTable)
     }
 }

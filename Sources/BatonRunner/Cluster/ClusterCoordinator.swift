@@ -118,7 +118,8 @@ final class ClusterCoordinatorLoop: @unchecked Sendable {
         do {
             let lost = try store.lostRuns()
             if !lost.isEmpty {
-                logger.warning("runs were taken over by other nodes", metadata: ["runs": "\(lost.joined(separator: ","))"])
+                logger.warning(
+                    "runs were taken over by other nodes", metadata: ["runs": "\(lost.joined(separator: ","))"])
                 executor.abandon(runIDs: lost)
             }
             try store.heartbeat(busySlots: executor.stats.busySlots)

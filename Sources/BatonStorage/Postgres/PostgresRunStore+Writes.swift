@@ -41,7 +41,8 @@ extension PostgresRunStore: RunStore {
         }
         if inserted.count == 0 {
             // Which unique column was taken: the key (a fire or delivery seen before), or the id.
-            if let key, let existing = try connection.query("SELECT id FROM runs WHERE run_key = $1", [key]).string(0, 0)
+            if let key,
+                let existing = try connection.query("SELECT id FROM runs WHERE run_key = $1", [key]).string(0, 0)
             {
                 return existing
             }
@@ -110,7 +111,8 @@ extension PostgresRunStore: RunStore {
         var position: [AttemptKey: Int] = [:]
         var rows: [AttemptRecord] = []
         for attempt in attempts {
-            let key = AttemptKey(task: TaskKey(runID: attempt.runID, index: attempt.taskIndex), attempt: attempt.attempt)
+            let key = AttemptKey(
+                task: TaskKey(runID: attempt.runID, index: attempt.taskIndex), attempt: attempt.attempt)
             if let existing = position[key] {
                 var latest = attempt
                 latest.queuedAt = attempt.queuedAt ?? rows[existing].queuedAt

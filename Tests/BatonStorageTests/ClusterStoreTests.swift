@@ -1,0 +1,114 @@
+import BatonCore
+import BatonStorage
+import Foundation
+import Synchronization
+import Testing
+
+/// The cluster protocol of the PostgreSQL store, with two stores as two nodes on one
+/// database (the multi-process tests are Tests/Python/test_cluster.py). A lease of 0 seconds
+/// makes a node that did not heartbeat this instant count as lost.
+@Suite struct ClusterStoreTests {
+    /// Two nodes, "a" and "b", registered on a fresh database.
+    func withTwoNodes(_ body: (PostgresRunStore, PostgresRunStore) throws -> Void) throws {
+        guard let server = try PostgresTestServer.url() else { return }
+        let url = try PostgresRunStore.createScratchDatabase(serverURL: server)
+        defer { PostgresRunStore.dropScratchDatabase(serverURL: server, url: url) }
+        let a = try PostgresRunStore(url: url, nodeID: "a")
+        defer { a.close() }
+        let b = try PostgresRunStore(url: url, nodeID: "b")
+        defer { b.close() }
+        for store in [a, b] {
+            try store.registerNode(ClusterNode(id: store.nodeID!, hostname: "h", labels: [:], slots: 2, version: "t"))
+        }
+        try body(a, b)
+    }
+
+    @Test func aNodeThatLostARunWritesNothingOfItAndIsTold() throws {
+        try withTwoNodes { a, b in
+            try a.insertRun(sampleRun(id: "r1", status: .running), tasks: sampleTasks(2))
+            // b takes the run of a, silent past a lease of 0 s: a new generation.
+            let adopted = try b.adoptLostRuns(leaseSeconds: 0)
+            #expect(adopted.map(\.lostNode) == ["a"])
+            #expect(adopted.flatMap(\.runs).map(\.id) == ["r1"])
+            #expect(try a.lostRuns() == ["r1"])
+
+            // a was frozen and writes its stale view: fenced, reported, nothing written.
+            let fenced = Mutex<[String]>([])
+            a.onFenced { ids in fenced.withLock { $0 += ids } }
+            var stale = StoreBatch()
+            stale.runs = [
+                RunUpdate(
+                    id: "r1", status: .failed, startedAt: baseDate, finishedAt: baseDate, cancelRequests: 0,
+                    deadlineHit: false)
+            ]
+            var task = sampleTasks(1)[0]
+            task.status = .failed
+            stale.tasks = [("r1", task)]
+            try a.apply(stale)
+            #expect(fenced.withLock { $0 } == ["r1"])
+            #expect(try b.run(id: "r1")?.status == .running)
+            #expect(try b.tasks(runID: "r1")[0].status == .pending)
+
+            // The new owner's writes go through.
+            var fresh = StoreBatch()
+            task.status = .succeeded
+            fresh.tasks = [("r1", task)]
+            try b.apply(fresh)
+            #expect(try b.tasks(runID: "r1")[0].status == .succeeded)
+            #expect(try b.lostRuns().isEmpty)
+        }
+    }
+
+    @Test func aLiveNodeKeepsItsRunsAndAStoppedOneHandsThemOverAtOnce() throws {
+        try withTwoNodes { a, b in
+            try a.insertRun(sampleRun(id: "r1"), tasks: [])
+            try a.heartbeat(busySlots: 1)
+            #expect(try b.adoptLostRuns(leaseSeconds: 60).isEmpty)
+            try a.markStopped()
+            #expect(try b.adoptLostRuns(leaseSeconds: 60).flatMap(\.runs).map(\.id) == ["r1"])
+            let states = try b.nodes(leaseSeconds: 60).map { "\($0.id) \($0.state.rawValue)" }
+            #expect(states == ["a stopped", "b live"])
+        }
+    }
+
+    @Test func aLeaseHasOneHolderUntilItExpires() throws {
+        try withTwoNodes { a, b in
+            #expect(try a.holdLease("cron", seconds: 0.3))
+            #expect(try !b.holdLease("cron", seconds: 0.3))
+            #expect(try a.holdLease("cron", seconds: 0.3), "the holder renews")
+            Thread.sleep(forTimeInterval: 0.5)
+            #expect(try b.holdLease("cron", seconds: 30), "expired: another node takes it")
+            #expect(try !a.holdLease("cron", seconds: 30))
+            try b.releaseLease("cron")
+            #expect(try a.holdLease("cron", seconds: 30), "released: free at once")
+        }
+    }
+
+    @Test func aCommandReachesTheOwnerOfTheRunOnly() throws {
+        try withTwoNodes { a, b in
+            try a.insertRun(sampleRun(id: "r1", status: .running), tasks: [])
+            try a.insertRun(sampleRun(id: "done", status: .succeeded), tasks: [])
+            #expect(try b.postCommand(RunCommand(runID: "r1", kind: .cancel)))
+            #expect(try !b.postCommand(RunCommand(runID: "done", kind: .cancel)), "a finished run takes none")
+            #expect(try !a.postCommand(RunCommand(runID: "r1", kind: .cancel)), "the owner acts itself")
+            #expect(try !b.postCommand(RunCommand(runID: "ghost", kind: .cancel)))
+            #expect(try b.takeCommands().isEmpty)
+            #expect(try a.takeCommands() == [RunCommand(runID: "r1", kind: .cancel)])
+            #expect(try a.takeCommands().isEmpty, "taken once")
+        }
+    }
+
+    @Test func aNodeIsWokenByACommandForItsRun() throws {
+        try withTwoNodes { a, b in
+            try a.insertRun(sampleRun(id: "r1", status: .running), tasks: [])
+            _ = a.waitForWakeUp(timeout: 0)  // opens the LISTEN connection
+            #expect(try b.postCommand(RunCommand(runID: "r1", kind: .cancel)))
+            let started = Date()
+            var wakeUps: [String] = []
+            while wakeUps.isEmpty && Date().timeIntervalSince(started) < 10 {
+                wakeUps = a.waitForWakeUp(timeout: 1)
+            }
+            #expect(wakeUps == ["commands"])
+        }
+    }
+}
