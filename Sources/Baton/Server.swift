@@ -46,7 +46,8 @@ struct Server {
         let executor = Executor(
             configuration: ExecutorConfiguration(
                 dataDirectory: directory, decodeSpec: { try SpecParser.parse($0, format: .json, maxTasks: Int.max) },
-                workers: command.workers),
+                workers: command.workers, dispatch: opened.store as? PostgresRunStore,
+                nodeName: (opened.store as? PostgresRunStore)?.nodeID ?? "local"),
             store: store, logger: logger,
             onBatch: { batch in
                 revisions.bump(Set(batch.runs.map(\.id) + batch.tasks.map(\.runID)))

@@ -99,6 +99,18 @@ struct EngineHarness {
         exit(ref, code: nil, signal: signal)
     }
 
+    /// The node running task `name`'s process was lost (cluster mode): the process is
+    /// gone with it.
+    mutating func lose(
+        _ name: String, reason: String = "interrupted: node n1 lost", run: String = "r1",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        guard let ref = liveRef(name, run: run, sourceLocation: sourceLocation) else { return }
+        live[ref] = nil
+        engine.processLost(ref, reason: reason, now: now)
+        pump()
+    }
+
     /// The executor could not start task `name`'s process (it was spawned, never ran).
     mutating func spawnFailed(
         _ name: String, message: String, run: String = "r1",

@@ -377,3 +377,66 @@ def test_each_cron_instant_fires_once_while_the_cron_node_is_killed(cluster):
         assert len(seconds) == len(set(seconds)), workflow
         assert sorted(seconds) == list(range(min(seconds), max(seconds) + 1)), (workflow, sorted(seconds))
         assert len(seconds) >= 8, (workflow, sorted(seconds))
+
+
+def test_one_run_s_tasks_spread_over_every_node_each_exactly_once(cluster):
+    nodes = cluster.start(3)
+    # 1,000 tasks, 100 wide: far more than one node's 8 slots at every layer.
+    run_id = nodes[0].submit(layered_dag(cluster.journal, 10, 100, command="sleep 0.02"))
+    assert cluster.wait(run_id, limit=300)["status"] == "succeeded"
+    counts = cluster.journal_counts()
+    assert len(counts) == 1000
+    assert set(counts.values()) == {1}, [k for k, v in counts.items() if v != 1][:5]
+    per_node = dict(cluster.sql(f"SELECT node, count(*) FROM attempts WHERE run_id = {quote(run_id)} GROUP BY node"))
+    assert set(per_node) == {"n1", "n2", "n3"}, per_node
+    assert sum(int(count) for count in per_node.values()) == 1000
+    # Nothing is left in the dispatch table.
+    assert cluster.sql("SELECT count(*) FROM dispatches") == [["0"]]
+
+
+def test_a_killed_node_s_share_of_another_node_s_run_runs_again(cluster):
+    owner, worker = cluster.start(2)
+    spec = {"name": "spread", "tasks": [
+        {"name": f"t{i}", "command": journaled(cluster.journal, "sleep 3")} for i in range(16)]}
+    spec["tasks"].append({"name": "once", "command": journaled(cluster.journal, "sleep 3"), "restartable": False})
+    run_id = owner.submit(spec)
+    # Wait until the worker node runs some of them, then kill it.
+    deadline = time.monotonic() + 15
+    while cluster.sql(f"SELECT count(*) FROM attempts WHERE run_id = {quote(run_id)} AND node = 'n2'") == [["0"]]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    on_worker = {row[0] for row in cluster.sql(
+        f"SELECT t.name FROM attempts a JOIN tasks t ON t.run_id = a.run_id AND t.idx = a.task_idx "
+        f"WHERE a.run_id = {quote(run_id)} AND a.node = 'n2'")}
+    worker.kill()
+    run = cluster.wait(run_id, limit=60)
+    tasks = {task["name"]: task for task in run["tasks"]}
+    for name in on_worker:
+        if name == "once":
+            assert tasks[name]["status"] == "failed" and tasks[name]["reason"] == "interrupted: node n2 lost"
+        else:
+            assert tasks[name]["status"] == "succeeded" and tasks[name]["attempt"] == 2, tasks[name]
+    if "once" not in on_worker:
+        assert tasks["once"]["status"] == "succeeded"
+    # Attempt 2 of the worker's tasks ran on the owner.
+    rows = cluster.sql(f"SELECT DISTINCT node FROM attempts WHERE run_id = {quote(run_id)} AND attempt = 2")
+    assert rows in ([["n1"]], []), rows
+
+
+def test_a_timeout_and_a_cancel_stop_tasks_running_on_another_node(cluster):
+    owner, worker = cluster.start(2)
+    # The owner's 8 slots are taken by `hold`; `slow` goes to the worker node.
+    tasks = [{"name": f"hold{i}", "command": "sleep 60"} for i in range(8)]
+    tasks.append({"name": "slow", "command": "sleep 60", "timeout_seconds": 1})
+    run_id = owner.submit({"name": "remote-stops", "mode": "waitall", "tasks": tasks})
+    deadline = time.monotonic() + 20
+    while cluster.sql(f"SELECT status FROM tasks WHERE run_id = {quote(run_id)} AND name = 'slow'") != [["timed_out"]]:
+        assert time.monotonic() < deadline, cluster.sql(f"SELECT name, status FROM tasks WHERE run_id = {quote(run_id)}")
+        time.sleep(0.2)
+    assert cluster.sql(f"SELECT a.node FROM attempts a JOIN tasks t ON t.run_id = a.run_id AND t.idx = a.task_idx "
+                       f"WHERE a.run_id = {quote(run_id)} AND t.name = 'slow'") == [["n2"]]
+    assert not attempt_processes(run_id, "slow", 1)
+    # A cancel through the worker node stops the owner's tasks too.
+    assert worker.request("POST", f"/v1/runs/{run_id}/cancel")[0] == 202
+    assert cluster.wait(run_id)["status"] == "cancelled"
+    assert not any(attempt_processes(run_id, f"hold{i}", 1) for i in range(8))

@@ -9,8 +9,8 @@ import Foundation
 /// a ring, wake-up times sit in an indexed heap, and changed runs are tracked, so 1,000
 /// concurrent runs add nothing to an event about one of them.
 public struct Engine: Sendable {
-    /// Size of the worker pool.
-    public let workers: Int
+    /// Size of the worker pool (in cluster mode, every live node's slots: see `setWorkers`).
+    public private(set) var workers: Int
     public private(set) var runs: [String: RunMachine] = [:]
     /// Pool slots in use (forever tasks hold none).
     public private(set) var busy = 0
@@ -67,6 +67,21 @@ public struct Engine: Sendable {
         guard runs[ref.runID] != nil else { return }
         runs[ref.runID]!.processExited(
             task: ref.task, exitCode: exitCode, signal: signal, now: now, failure: failure)
+        releaseSlotIfIdle(ref)
+        touched(ref.runID)
+        fill(now: now)
+    }
+
+    /// Resizes the pool (cluster mode: nodes joined or left) and starts what now fits.
+    public mutating func setWorkers(_ count: Int, now: Date) {
+        workers = max(1, count)
+        fill(now: now)
+    }
+
+    /// The node that ran the task's attempt was lost (see `RunMachine.processLost`).
+    public mutating func processLost(_ ref: TaskRef, reason: String, now: Date) {
+        guard runs[ref.runID] != nil else { return }
+        runs[ref.runID]!.processLost(task: ref.task, reason: reason, now: now)
         releaseSlotIfIdle(ref)
         touched(ref.runID)
         fill(now: now)

@@ -34,6 +34,11 @@ extension RunMachine {
         case .endOfRun:
             status = .cancelled
             reason = "stopped at end of run"
+        case .lost(let why):
+            // A restart (below) cancels this attempt; a halted run does not start it again.
+            let restarts = task.restartable && halt == nil
+            status = restarts || halt != nil ? .cancelled : .failed
+            reason = restarts ? why + "; restarting" : why
         case nil:
             if failure == nil && exitCode == 0 && signal == nil {
                 status = .succeeded
@@ -61,9 +66,19 @@ extension RunMachine {
         }
         attemptStart[index] = nil
 
+        var lost = false
+        if case .lost = cause { lost = true }
+        if lost && task.restartable && halt == nil {
+            tasks[index].status = .pending
+            tasks[index].reason = reason
+            markDirty(index)
+            tryEnqueue(index)
+            checkRunEnd(now: now)
+            return
+        }
         if status == .failed || status == .timedOut {
             tasks[index].failures += 1
-            if let delay = retryDelay(index, status: status, exitCode: exitCode) {
+            if !lost, let delay = retryDelay(index, status: status, exitCode: exitCode) {
                 scheduleRetry(index, delay: delay, after: reason ?? "failed", now: now)
                 checkRunEnd(now: now)
                 return

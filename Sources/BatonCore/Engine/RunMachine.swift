@@ -7,6 +7,8 @@ enum StopCause: Sendable, Equatable {
     case cancel
     case runTimeout
     case endOfRun
+    /// The node running the attempt was lost (cluster mode); the reason names it.
+    case lost(String)
 }
 
 /// Why a run stopped starting new work (SPEC §2 failure modes, cancel, run deadline).
@@ -265,6 +267,16 @@ public struct RunMachine: Sendable {
             }
         }
         finishAttempt(index, failure: failure, now: now)
+    }
+
+    /// The attempt's process ran on a node that was lost (cluster mode): a `restartable`
+    /// task starts again as a new attempt (not a failure: the retry budget is untouched),
+    /// another ends `failed` with `reason`, as after a server restart (SPEC §3). An attempt
+    /// already being stopped (timeout, cancel, failfast) ends as that stop says.
+    public mutating func processLost(task index: Int, reason: String, now: Date) {
+        guard phase[index] == .main else { return }
+        if stopCause[index] == nil { stopCause[index] = .lost(reason) }
+        processExited(task: index, exitCode: nil, signal: nil, now: now)
     }
 
     /// The executor could not start the process (command not found, bad cwd, …).

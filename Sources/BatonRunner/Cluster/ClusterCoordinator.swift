@@ -73,6 +73,8 @@ public final class ClusterCoordinator: Sendable {
 /// `leave`, after the thread has ended).
 final class ClusterCoordinatorLoop: @unchecked Sendable {
     let store: any ClusterStore
+    /// Task attempts shared with other nodes (nil: this node runs only its own runs' tasks).
+    let dispatch: (any TaskDispatch)?
     let node: ClusterNode
     let executor: Executor
     let logger: Logger
@@ -89,6 +91,7 @@ final class ClusterCoordinatorLoop: @unchecked Sendable {
         onWorkflowsChanged: @escaping @Sendable () -> Void
     ) {
         self.store = store
+        self.dispatch = store as? any TaskDispatch
         self.node = node
         self.executor = executor
         self.logger = logger
@@ -105,6 +108,8 @@ final class ClusterCoordinatorLoop: @unchecked Sendable {
             if wakeUps.contains("commands") { carryOutCommands() }
             if wakeUps.contains("workflows") { onWorkflowsChanged() }
             if wakeUps.contains("stopped") { adopt() }
+            let news = Set(wakeUps).intersection(["work", "done", "stops"])
+            if !news.isEmpty { executor.clusterNews(news) }
             if Date() >= nextBeat {
                 beat()
                 nextBeat = Date().addingTimeInterval(timing.heartbeatSeconds)
@@ -122,7 +127,7 @@ final class ClusterCoordinatorLoop: @unchecked Sendable {
                     "runs were taken over by other nodes", metadata: ["runs": "\(lost.joined(separator: ","))"])
                 executor.abandon(runIDs: lost)
             }
-            try store.heartbeat(busySlots: executor.stats.busySlots)
+            try store.heartbeat(busySlots: executor.stats.localProcesses)
             lastBeat = Date()
             if failing {
                 failing = false
@@ -131,6 +136,10 @@ final class ClusterCoordinatorLoop: @unchecked Sendable {
             adopt()
             setCronLeadership(try store.holdLease(ClusterCoordinator.cronLease, seconds: timing.leaseSeconds))
             carryOutCommands()
+            if let dispatch {
+                executor.clusterNews(
+                    [], beat: (try dispatch.liveSlots(leaseSeconds: timing.leaseSeconds), timing.leaseSeconds))
+            }
         } catch {
             if !failing {
                 failing = true

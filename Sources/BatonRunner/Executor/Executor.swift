@@ -80,6 +80,12 @@ public final class Executor: RunControl {
         inbox.post(.abandon(runIDs))
     }
 
+    /// Cluster mode: other nodes woke this one (`work`, `done`, `stops`), or it is the
+    /// heartbeat's turn (`beat`: every live node's slots, and the lease).
+    public func clusterNews(_ news: Set<String>, beat: (slots: Int, leaseSeconds: Double)? = nil) {
+        inbox.post(.clusterNews(news, beat: beat))
+    }
+
     /// Stops every task (SIGTERM, then SIGKILL after the grace), records them as
     /// interrupted so that the next start resumes them, and ends the loop. Blocks until done.
     public func shutdown() {

@@ -15,14 +15,21 @@ public struct ExecutorConfiguration: Sendable {
     public var shutdownGraceSeconds: Double
     /// Turns a stored canonical spec back into a spec, to resume runs (the core's parser).
     public var decodeSpec: @Sendable (Data) throws -> WorkflowSpec
+    /// Cluster mode: where attempts without a local slot go, and where this node finds
+    /// other nodes' attempts to run (nil: every attempt runs here).
+    public var dispatch: (any TaskDispatch)?
+    /// This node's name in reasons (`interrupted: node N stopped`).
+    public var nodeName: String
 
     public init(
         dataDirectory: URL, decodeSpec: @escaping @Sendable (Data) throws -> WorkflowSpec,
         workers: Int = ProcessInfo.processInfo.activeProcessorCount,
         logCapBytes: Int = 10 * 1024 * 1024,
         baseEnvironment: [String: String] = TaskEnvironment.inherited(),
-        shutdownGraceSeconds: Double = 10
+        shutdownGraceSeconds: Double = 10, dispatch: (any TaskDispatch)? = nil, nodeName: String = "local"
     ) {
+        self.dispatch = dispatch
+        self.nodeName = nodeName
         self.dataDirectory = dataDirectory
         self.workers = workers
         self.logCapBytes = logCapBytes

@@ -12,6 +12,9 @@ enum ExecutorMessage: Sendable {
     case adopt([RunRecord], String)
     /// Cluster mode: runs another node took over; stop their tasks here, write nothing.
     case abandon([String])
+    /// Cluster mode: wake-ups from other nodes (`work`, `done`, `stops`), or the heartbeat
+    /// (with the cluster's slots and the lease).
+    case clusterNews(Set<String>, beat: (slots: Int, leaseSeconds: Double)?)
 }
 
 /// The executor's mailbox: any thread posts, the loop drains, a reactor wake-up joins the

@@ -17,6 +17,13 @@ extension ExecutorLoop {
         // processes' environment: never by a recorded pid alone, which may belong to a
         // stranger by now (the task ended while the server was down and the id was reused).
         let killed = ProcessScan.killProcesses(ofRuns: Set(unfinished.map(\.id)))
+        // Cluster mode: attempts these runs had published are withdrawn (their claimers stop
+        // them); the restore below restarts or fails them like local ones.
+        do {
+            try configuration.dispatch?.withdraw(runIDs: unfinished.map(\.id))
+        } catch {
+            logger.error("could not withdraw the dispatched attempts of resumed runs", metadata: ["error": "\(error)"])
+        }
         if killed > 0 { logger.info("killed processes left by the previous server", metadata: ["count": "\(killed)"]) }
         for record in unfinished where engine.runs[record.id] == nil {
             let tasks = try store.tasks(runID: record.id)
@@ -71,6 +78,7 @@ extension ExecutorLoop {
     /// reap everything, and leave the tasks recorded as interrupted so the next start
     /// resumes them (SPEC §3) — a shutdown must not turn into failures.
     func stopAllForShutdown() {
+        stopForeignForShutdown()
         guard !pidOf.isEmpty else { return }
         logger.info("stopping tasks for shutdown", metadata: ["count": "\(pidOf.count)"])
         // Each task gets its run's kill_grace_seconds (capped by the server's own bound).

@@ -40,6 +40,15 @@ final class ExecutorLoop: @unchecked Sendable {
     /// Runs another node took over (cluster mode): their tasks are killed, nothing new of
     /// them starts, their end is not announced (ExecutorLoop+Cluster).
     var abandoned: Set<String> = []
+    /// Cluster mode (ExecutorLoop+Dispatch): attempts of this node's runs published to
+    /// other nodes, by task (the attempt number); attempts of other nodes' runs running
+    /// here, by tag and by key; those whose claim was withdrawn; whether published work may
+    /// be waiting for a free slot.
+    var remoteAttempts: [TaskRef: Int] = [:]
+    var foreignOfTag: [UInt64: DispatchKey] = [:]
+    var foreignPid: [DispatchKey: Int32] = [:]
+    var revokedForeign: Set<DispatchKey> = []
+    var workMayExist = false
     /// Tasks that run a workflow and their child runs, both ways (ExecutorLoop+ChildRuns).
     var childOfTask: [TaskRef: String] = [:]
     var taskOfChild: [String: TaskRef] = [:]
@@ -98,6 +107,7 @@ final class ExecutorLoop: @unchecked Sendable {
             if let onLog = observers.onLog { reportLogs(exits, to: onLog) }
             for exit in exits {
                 if let marks = marksOfTag.removeValue(forKey: exit.tag) { liveAttempts.remove(marks) }
+                if foreignExited(tag: exit.tag, exit) { continue }
                 let remoteLog = remoteLogOfTag.removeValue(forKey: exit.tag)
                 guard let ref = tagToRef.removeValue(forKey: exit.tag) else { continue }
                 pidOf[ref] = nil
@@ -106,6 +116,7 @@ final class ExecutorLoop: @unchecked Sendable {
                 engine.processExited(ref, exitCode: exit.exitCode, signal: exit.signal, now: now, failure: failure)
             }
             engine.tick(now: now)
+            if !exits.isEmpty { claimIfFree() }
             reapOrphansIfDue(now: now, hadExits: !exits.isEmpty)
         }
     }
@@ -154,6 +165,8 @@ final class ExecutorLoop: @unchecked Sendable {
                 }
             case .abandon(let runIDs):
                 abandon(runIDs, now: now)
+            case .clusterNews(let news, let beat):
+                clusterNews(news, beat: beat)
             }
         }
     }
@@ -200,10 +213,10 @@ final class ExecutorLoop: @unchecked Sendable {
         }
         let now = clock.now()
         if engine.runs.isEmpty {
-            stats.update(busy: engine.busy, ready: 0)
+            stats.update(busy: engine.busy, ready: 0, local: localProcessCount)
         } else if now.timeIntervalSince(statsUpdatedAt) >= 0.05 {
             statsUpdatedAt = now
-            stats.update(busy: engine.busy, ready: engine.readyTaskCount)
+            stats.update(busy: engine.busy, ready: engine.readyTaskCount, local: localProcessCount)
         }
     }
 
@@ -226,6 +239,10 @@ final class ExecutorLoop: @unchecked Sendable {
         case .spawn(let plan):
             spawn(plan)
         case .signal(let ref, let signal):
+            if let attempt = remoteAttempts[ref] {
+                signalRemote(ref, attempt: attempt, signal)
+                return
+            }
             if stopChildRun(of: ref) { return }
             guard let pid = pidOf[ref] else { return }
             reactor.signalGroup(pid: pid, signal == .terminate ? SIGTERM : SIGKILL)
@@ -242,6 +259,10 @@ final class ExecutorLoop: @unchecked Sendable {
     func spawn(_ plan: SpawnPlan) {
         if abandoned.contains(plan.ref.runID) {
             engine.spawnFailed(plan.ref, message: "the run was taken over by another node", now: clock.now())
+            return
+        }
+        if shouldDispatch(plan) {
+            publish(plan)
             return
         }
         if let sub = plan.subWorkflow {

@@ -253,6 +253,9 @@ extension PostgresRunStore: ClusterStore {
                 if payload == mine { return "commands" }
                 if payload == "workflows" { return "workflows" }
                 if payload.hasPrefix("stopped:") { return "stopped" }
+                if payload == "work" { return "work" }
+                if payload == "done:" + (nodeID ?? "") { return "done" }
+                if payload == "stop:" + (nodeID ?? "") { return "stops" }
                 return nil
             }
         } catch {

@@ -145,6 +145,29 @@ extension PostgresRunStore {
             state text NOT NULL
         );
 
+        -- Task attempts handed from a run's owner to any node with a free slot. `request` is
+        -- what to run (DispatchedAttempt's JSON); `claimed_by` the node running it; the
+        -- outcome columns are written by that node, `stop_signal` by the owner (a kill).
+        CREATE TABLE dispatches (
+            run_id text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            task_idx integer NOT NULL,
+            attempt integer NOT NULL,
+            request text NOT NULL,
+            published_at double precision NOT NULL,
+            claimed_by text,
+            claimed_at double precision,
+            finished_at double precision,
+            exit_code integer,
+            signal integer,
+            failure text,
+            lost text,
+            stop_signal integer,
+            stop_seen integer,
+            PRIMARY KEY (run_id, task_idx, attempt)
+        );
+        CREATE INDEX dispatches_unclaimed ON dispatches (published_at) WHERE claimed_by IS NULL;
+        CREATE INDEX dispatches_by_claimer ON dispatches (claimed_by) WHERE claimed_by IS NOT NULL;
+
         -- Requests for a run's owner from other nodes (a cancel sent to any node).
         CREATE TABLE run_commands (
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -1,0 +1,185 @@
+import BatonCore
+import Foundation
+import Glibc
+
+// Cluster mode: task attempts shared between nodes (TaskDispatch). Everything happens on
+// the executor thread, which alone knows its free slots:
+// - As a run's owner, an attempt that finds no local slot is published instead of spawned
+//   (the engine's pool is the cluster's: every live node's slots). Its outcome comes back
+//   through the store and is fed to the engine like a local exit.
+// - As any node, free local slots claim published attempts ("foreign" ones: of runs this
+//   node does not own), run them, and report how they ended.
+extension ExecutorLoop {
+    /// The attempts of this node's runs that run elsewhere (or wait to be claimed).
+    var localProcessCount: Int { tagToRef.count + foreignOfTag.count }
+
+    /// Whether `plan` goes to another node: no local slot is free, and it is a plain
+    /// command (sub-workflows, SSH tasks, timeout hooks and webhook-started runs, whose
+    /// payload file is on this node, stay here).
+    func shouldDispatch(_ plan: SpawnPlan) -> Bool {
+        guard configuration.dispatch != nil, localProcessCount >= configuration.workers else { return false }
+        return plan.subWorkflow == nil && plan.ssh == nil && !plan.isTimeoutHook
+            && extraEnvironment[plan.ref.runID] == nil
+    }
+
+    func publish(_ plan: SpawnPlan) {
+        guard let dispatch = configuration.dispatch else { return }
+        let attempt = DispatchedAttempt(
+            runID: plan.ref.runID, taskIndex: plan.ref.task, attempt: plan.attempt, taskName: plan.taskName,
+            argv: plan.command.argv, env: plan.env, cwd: plan.cwd, logPath: plan.logPath)
+        do {
+            try dispatch.publish(attempt)
+            remoteAttempts[plan.ref] = plan.attempt
+            // This node may claim it back itself when one of its slots frees first.
+            workMayExist = true
+        } catch {
+            let message = "cannot dispatch the attempt: \(error)"
+            appendToLog(plan.logPath, "baton: \(message)\n")
+            engine.spawnFailed(plan.ref, message: message, now: clock.now())
+        }
+    }
+
+    /// A stop of an attempt running elsewhere: asked of its node (or withdrawn when none
+    /// claimed it yet, which the engine learns as an exit by that signal).
+    func signalRemote(_ ref: TaskRef, attempt: Int, _ signal: StopSignal) {
+        guard let dispatch = configuration.dispatch else { return }
+        let number = signal == .terminate ? SIGTERM : SIGKILL
+        let key = DispatchKey(runID: ref.runID, taskIndex: ref.task, attempt: attempt)
+        do {
+            if try !dispatch.stop(key, signal: number) {
+                remoteAttempts[ref] = nil
+                engine.processExited(ref, exitCode: nil, signal: number, now: clock.now())
+            }
+        } catch {
+            logger.error(
+                "could not stop a task on another node", metadata: ["run": "\(ref.runID)", "error": "\(error)"])
+        }
+    }
+
+    /// Another node (or the heartbeat) says there may be news: outcomes of this node's
+    /// attempts, published work, stop requests. `beat`: the heartbeat's full look, with the
+    /// cluster's pool size and the lease past which claimers count as lost.
+    func clusterNews(_ news: Set<String>, beat: (slots: Int, leaseSeconds: Double)?) {
+        guard let dispatch = configuration.dispatch else { return }
+        let now = clock.now()
+        do {
+            if let beat {
+                engine.setWorkers(max(configuration.workers, beat.slots), now: now)
+                for outcome in try dispatch.takeLostAttempts(leaseSeconds: beat.leaseSeconds) {
+                    apply(outcome, now: now)
+                }
+                for key in try dispatch.revokedClaims() { killForeign(key, report: false) }
+            }
+            if beat != nil || news.contains("done") {
+                for outcome in try dispatch.takeOutcomes() { apply(outcome, now: now) }
+            }
+            if beat != nil || news.contains("stops") {
+                for (key, signal) in try dispatch.takeStops() {
+                    if let pid = foreignPid[key] { reactor.signalGroup(pid: pid, signal) }
+                }
+            }
+            if beat != nil || news.contains("work") { workMayExist = true }
+        } catch {
+            logger.error("cluster dispatch failed", metadata: ["error": "\(error)"])
+        }
+        claimIfFree()
+    }
+
+    /// Feeds the engine how an attempt that ran elsewhere ended.
+    func apply(_ outcome: DispatchOutcome, now: Date) {
+        let ref = TaskRef(runID: outcome.key.runID, task: outcome.key.taskIndex)
+        guard remoteAttempts[ref] == outcome.key.attempt else { return }
+        remoteAttempts[ref] = nil
+        if let lost = outcome.lost {
+            engine.processLost(ref, reason: lost, now: now)
+        } else {
+            engine.processExited(
+                ref, exitCode: outcome.exitCode, signal: outcome.signal, now: now, failure: outcome.failure)
+        }
+    }
+
+    /// Claims published attempts for the free local slots, and starts them.
+    func claimIfFree() {
+        guard let dispatch = configuration.dispatch, workMayExist, shutdownReply == nil else { return }
+        let free = configuration.workers - localProcessCount
+        guard free > 0 else { return }
+        let claimed: [DispatchedAttempt]
+        do {
+            claimed = try dispatch.claim(limit: free)
+        } catch {
+            logger.error("could not claim work from other nodes", metadata: ["error": "\(error)"])
+            return
+        }
+        if claimed.count < free { workMayExist = false }
+        for attempt in claimed { startForeign(attempt) }
+    }
+
+    func startForeign(_ attempt: DispatchedAttempt) {
+        let tag = nextTag
+        nextTag += 1
+        let environment = TaskEnvironment.compose(
+            base: configuration.baseEnvironment,
+            plan: SpawnPlanEnvironment(
+                runID: attempt.runID, taskName: attempt.taskName, attempt: attempt.attempt, env: attempt.env,
+                extra: [:]))
+        let request = SpawnRequest(
+            tag: tag, argv: attempt.argv, environment: environment, workingDirectory: attempt.cwd,
+            logPath: dataDirectoryPath + attempt.logPath, logCapBytes: configuration.logCapBytes)
+        do {
+            let pid = try reactor.spawn(request)
+            foreignOfTag[tag] = attempt.key
+            foreignPid[attempt.key] = pid
+            let marks = ProcessScan.Marks(runID: attempt.runID, task: attempt.taskName, attempt: attempt.attempt)
+            marksOfTag[tag] = marks
+            liveAttempts.insert(marks)
+        } catch {
+            appendToLog(attempt.logPath, "baton: \(error)\n")
+            report(DispatchOutcome(key: attempt.key, exitCode: 127, signal: nil, failure: "\(error)"))
+        }
+    }
+
+    /// A foreign process exited (its marks are already dropped): tell the run's owner.
+    func foreignExited(tag: UInt64, _ exit: ChildExit) -> Bool {
+        guard let key = foreignOfTag.removeValue(forKey: tag) else { return false }
+        foreignPid[key] = nil
+        if revokedForeign.remove(key) == nil {
+            report(DispatchOutcome(key: key, exitCode: exit.exitCode, signal: exit.signal))
+        }
+        workMayExist = true
+        return true
+    }
+
+    /// Kills a foreign attempt's process group. `report: false` when its claim was
+    /// withdrawn (nobody wants its outcome any more).
+    func killForeign(_ key: DispatchKey, report: Bool) {
+        guard let pid = foreignPid[key] else { return }
+        if !report {
+            revokedForeign.insert(key)
+            logger.warning(
+                "stopping a task this node no longer holds",
+                metadata: ["run": "\(key.runID)", "task": "\(key.taskIndex)", "attempt": "\(key.attempt)"])
+        }
+        reactor.signalGroup(pid: pid, SIGKILL)
+    }
+
+    func report(_ outcome: DispatchOutcome) {
+        do {
+            try configuration.dispatch?.finish(outcome)
+        } catch {
+            logger.error("could not report a task's end to its run's node", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Shutdown: the foreign attempts are killed and reported lost, so that their owners
+    /// restart them (or fail them) at once instead of after this node's lease.
+    func stopForeignForShutdown() {
+        guard !foreignOfTag.isEmpty else { return }
+        let reason = "interrupted: node \(configuration.nodeName) stopped"
+        for (tag, key) in foreignOfTag {
+            if let pid = foreignPid[key] { reactor.signalGroup(pid: pid, SIGKILL) }
+            foreignOfTag[tag] = nil
+            report(DispatchOutcome(key: key, exitCode: nil, signal: SIGKILL, lost: reason))
+        }
+        foreignPid.removeAll()
+    }
+}
