@@ -77,8 +77,17 @@ import Testing
         let reader = FileHandle(fileDescriptor: fds[0], closeOnDealloc: true)
         let collected = Captured()
         let done = DispatchSemaphore(value: 0)
+        // A slow reader: the pipe fills, and a long line's write(2) is split while other
+        // threads write (what a busy log collector does to the server).
         Thread.detachNewThread {
-            collected.text = String(decoding: reader.readDataToEndOfFile(), as: UTF8.self)
+            var data = Data()
+            while true {
+                let chunk = reader.readData(ofLength: 4096)
+                if chunk.isEmpty { break }
+                data.append(chunk)
+                usleep(300)
+            }
+            collected.text = String(decoding: data, as: UTF8.self)
             done.signal()
         }
         let long = String(repeating: "x", count: 10_000)

@@ -8,7 +8,7 @@ import Synchronization
 /// a small GET (measured with perf): `localtime` stat()s /etc/localtime on each call, the
 /// stderr `FILE` lock made the HTTP threads wait on each other, and each line was formatted
 /// through several intermediate strings. Here the timestamp is formatted once per second
-/// and each line is one write(2) (see `log(event:)` for lines beyond PIPE_BUF).
+/// and each line is written whole under one lock (see `log(event:)`).
 public struct LineLogHandler: LogHandler {
     let label: String
     let descriptor: Int32
@@ -60,18 +60,12 @@ public struct LineLogHandler: LogHandler {
         line += "\n"
         line.withUTF8 { bytes in
             let bytes = UnsafeRawBufferPointer(bytes)
-            // A line up to PIPE_BUF goes out in one write(2), which a pipe never splits or
-            // interleaves, and which a file or tty takes whole: no lock. Longer lines, and
-            // the rare short write, finish under a lock so they stay in one piece.
-            if bytes.count <= Int(PIPE_BUF) {
-                let written = write(descriptor, bytes.baseAddress, bytes.count)
-                if written == bytes.count { return }
-                Self.writeLock.withLock { _ in
-                    Self.writeAll(descriptor, UnsafeRawBufferPointer(rebasing: bytes[max(0, written)...]))
-                }
-            } else {
-                Self.writeLock.withLock { _ in Self.writeAll(descriptor, bytes) }
-            }
+            // Every line under one lock: a long line can take several write(2) calls (a
+            // pipe splits writes over PIPE_BUF when its reader is slow), and a short line
+            // written between two of them would tear it (seen under load). The lock is
+            // held for the write only, which a pipe serialises anyway; formatting above is
+            // done outside it.
+            Self.writeLock.withLock { _ in Self.writeAll(descriptor, bytes) }
         }
     }
 
