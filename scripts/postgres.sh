@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL for the cluster tests: `start DIR` initialises a cluster in DIR,
+# A throwaway PostgreSQL for the cluster tests: `start DIR [--durable]` initialises a cluster in DIR,
 # starts it on a free loopback port (no unix socket outside DIR, trust auth on loopback
 # only) and prints its URL; `stop DIR` stops it. Uses Debian's postgresql binaries; as root
 # the server runs as the `postgres` user (PostgreSQL refuses to run as root).
@@ -26,10 +26,14 @@ start)
     if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; fi
     as_owner "$bin/initdb" -D "$dir/data" -U baton --auth=trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1
     port=$(free_port)
-    # fsync off: a test database, thrown away; the tests check logic, not durability.
+    # Tests: fsync off (a database thrown away; the tests check logic, not durability).
+    # --durable (benchmarks): fsync on, commits not waited for, like Baton's SQLite store
+    # (synchronous=NORMAL in WAL mode).
+    durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    if [ "${3:-}" = "--durable" ]; then durability="-c synchronous_commit=off"; fi
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o \
         "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir/data \
-         -c max_connections=400 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
+         -c max_connections=400 $durability" >/dev/null
     echo "postgres://baton@127.0.0.1:$port/postgres"
     ;;
 stop)

@@ -58,6 +58,7 @@ struct Server {
             onRunCreated: { record, spec, tasks in live.runCreated(record, taskCount: spec.tasks.count, tasks: tasks) })
         let stats = executor.stats
         metrics.readPool(workers: { stats.workers }, busy: { stats.busySlots }, ready: { stats.readyTasks })
+        if opened.store is PostgresRunStore { metrics.readDatabase(roundTrips: { PostgresRunStore.roundTrips }) }
         let observed = ObservedRunControl(executor) { record, spec, tasks in
             live.runCreated(record, taskCount: spec.tasks.count, tasks: tasks)
         }

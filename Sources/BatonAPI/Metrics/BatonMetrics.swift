@@ -59,6 +59,8 @@ public final class BatonMetrics: Sendable {
         var readyTasks: @Sendable () -> Int = { 0 }
         var activeRuns: @Sendable () -> [RunStatus: Int] = { [:] }
         var openStreams: @Sendable () -> Int = { 0 }
+        /// Cluster mode: round trips to PostgreSQL so far (nil: SQLite, not shown).
+        var databaseRoundTrips: (@Sendable () -> Int)?
     }
 
     private let sources: Mutex<Sources>
@@ -84,6 +86,11 @@ public final class BatonMetrics: Sendable {
             sources.busySlots = busy
             sources.readyTasks = ready
         }
+    }
+
+    /// Cluster mode: where the count of round trips to PostgreSQL comes from.
+    public func readDatabase(roundTrips: @escaping @Sendable () -> Int) {
+        setSources { $0.databaseRoundTrips = roundTrips }
     }
 
     /// The Prometheus text exposition.
@@ -120,6 +127,12 @@ public final class BatonMetrics: Sendable {
             .render(into: &text)
         eventsSent.render(into: &text)
         streamCloses.render(into: &text)
+        if let roundTrips = figures.databaseRoundTrips {
+            // Read from the store's own counter: a counter family without labels.
+            let name = "baton_postgres_round_trips_total"
+            text += "# HELP \(name) Statements sent to PostgreSQL and answered (one round trip each).\n"
+            text += "# TYPE \(name) counter\n\(name) \(roundTrips())\n"
+        }
         GaugeFamily("process_resident_memory_bytes", "Resident memory size in bytes.") {
             ProcessFigures.residentBytes()
         }.render(into: &text)

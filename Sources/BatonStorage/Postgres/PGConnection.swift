@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import Synchronization
 
 /// One libpq connection. Not thread-safe (libpq's rule): a connection is used by one thread
 /// at a time, handed from thread to thread only through `PGConnectionPool`.
@@ -33,6 +34,10 @@ final class PGConnection: @unchecked Sendable {
 
     deinit { PQfinish(handle) }
 
+    /// Round trips to the server by every connection of this process (statements,
+    /// preparations, BEGIN and COMMIT): what the cluster benchmark divides by attempts.
+    static let roundTrips = Atomic<Int>(0)
+
     /// False once the connection is broken (server restart, network cut): the pool drops it.
     var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
 
@@ -42,6 +47,7 @@ final class PGConnection: @unchecked Sendable {
     @discardableResult
     func query(_ sql: String, _ parameters: [String?] = []) throws -> PGResult {
         let name = try statementName(sql, parameterCount: parameters.count)
+        Self.roundTrips.add(1, ordering: .relaxed)
         let result = withCStrings(parameters) { values in
             PQexecPrepared(handle, name, Int32(parameters.count), values, nil, nil, 0)
         }
@@ -51,6 +57,7 @@ final class PGConnection: @unchecked Sendable {
     /// Runs SQL without parameters and without preparing it (several statements may be
     /// separated by `;`): migrations, BEGIN and COMMIT.
     func execute(_ sql: String) throws {
+        Self.roundTrips.add(1, ordering: .relaxed)
         try PGResult.checked(PQexec(handle, sql), connection: handle)
     }
 
@@ -85,6 +92,7 @@ final class PGConnection: @unchecked Sendable {
     private func statementName(_ sql: String, parameterCount: Int) throws -> String {
         if let name = prepared[sql] { return name }
         let name = "baton_\(prepared.count + 1)"
+        Self.roundTrips.add(1, ordering: .relaxed)
         try PGResult.checked(PQprepare(handle, name, sql, Int32(parameterCount), nil), connection: handle)
         prepared[sql] = name
         return name

@@ -74,6 +74,9 @@ public final class PostgresRunStore: Sendable {
         listener.withLock { $0 = nil }
     }
 
+    /// Round trips to PostgreSQL made by this process so far (`/metrics`).
+    public static var roundTrips: Int { PGConnection.roundTrips.load(ordering: .relaxed) }
+
     /// The migrations applied to this database, in order.
     public func schemaVersion() throws -> [String] {
         try pool.withConnection { connection in
