@@ -38,6 +38,12 @@ struct ServeCommand: ParsableCommand {
 
     @Option(
         help:
+            "Cluster mode: the URL other nodes reach this node's API at, to fetch the logs of tasks it ran (default: http://<bound address>, the hostname for 0.0.0.0)."
+    )
+    var advertiseURL: String?
+
+    @Option(
+        help:
             "Cluster mode: seconds a node may be silent before the other nodes take over its runs and the cron schedules."
     )
     var nodeLeaseSeconds: Double = 10
@@ -111,6 +117,9 @@ struct ServeCommand: ParsableCommand {
         }
         guard (0.5...3600).contains(nodeLeaseSeconds) else {
             throw ValidationError("--node-lease-seconds must be from 0.5 to 3600, not \(nodeLeaseSeconds)")
+        }
+        if let advertiseURL, !(advertiseURL.hasPrefix("http://") || advertiseURL.hasPrefix("https://")) {
+            throw ValidationError("--advertise-url must be an http:// or https:// URL, not \"\(advertiseURL)\"")
         }
         if let nodeID, !NodeIdentity.isValid(nodeID) {
             throw ValidationError("--node-id must be 1 to 64 letters, digits, '.', '_' or '-', not \"\(nodeID)\"")

@@ -132,6 +132,7 @@ struct Server {
         if let cluster {
             let lease = command.nodeLeaseSeconds
             context.nodes = { try cluster.nodes(leaseSeconds: lease) }
+            context.remoteLogs = { try cluster.remoteNodeURL(runID: $0, taskIndex: $1, attempt: $2) }
         } else {
             let started = Date()
             let workers = command.workers
@@ -166,6 +167,16 @@ struct Server {
             throw ServeError.setup("cannot listen on \(command.listen): \(error)")
         }
         let shown = bound.host.contains(":") ? "[\(bound.host)]" : bound.host
+        if let cluster {
+            // Where the other nodes fetch the logs of the attempts this node runs.
+            let host = ["0.0.0.0", "::"].contains(bound.host) ? ProcessInfo.processInfo.hostName : shown
+            let url = command.advertiseURL ?? "http://\(host):\(bound.port)"
+            do {
+                try cluster.setNodeURL(url)
+            } catch {
+                logger.error("could not record this node's address", metadata: ["error": "\(error)"])
+            }
+        }
         Console.out("baton: listening on http://\(shown):\(bound.port)")
         logger.info(
             "serving",

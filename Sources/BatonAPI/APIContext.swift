@@ -39,6 +39,10 @@ public struct APIContext: Sendable {
 
     /// The nodes for `GET /v1/nodes` (nil: the route answers 404).
     public var nodes: (@Sendable () throws -> [ClusterNode])?
+    /// Cluster mode: where an attempt's log is when another node ran it (nil: every log is
+    /// in `dataDirectory`).
+    public var remoteLogs:
+        (@Sendable (_ runID: String, _ taskIndex: Int, _ attempt: Int) throws -> (node: String, url: String?)?)?
     /// Whether `GET /v1/runs/{id}` may answer from its rendering cache while the run's
     /// revision has not moved. False in cluster mode: revisions count this node's writes,
     /// and another node may be the one executing the run.

@@ -20,6 +20,7 @@ struct NodesAPI: Sendable {
             object.add("started_at", node.startedAt)
             object.add("last_heartbeat_at", node.heartbeatAt)
             object.add("state", node.state.rawValue)
+            object.add("url", node.url)
             items.append(object.string)
         }
         let body = "{\"nodes\":[" + items.joined(separator: ",") + "]}"

@@ -71,6 +71,14 @@ extension RunsAPI {
                     ("X-Log-Complete", task.status.isTerminal ? "true" : "false"),
                 ])
         }
+        // Cluster mode: an attempt another node ran has its log there.
+        if request.headers[RemoteLog.proxiedHeader] == nil, let locate = context.remoteLogs,
+            let holder = try locate(run.id, task.index, attempt)
+        {
+            return RemoteLog.fetch(
+                from: holder, path: request.path, attempt: attempt, offset: offset,
+                authorization: request.headers["Authorization"])
+        }
         let record = try context.store.attempts(runID: run.id, taskIndex: task.index)
             .first { $0.attempt == attempt }
         let complete = record?.finishedAt != nil || (attempt < task.attempt) || task.status.isTerminal

@@ -440,3 +440,31 @@ def test_a_timeout_and_a_cancel_stop_tasks_running_on_another_node(cluster):
     assert worker.request("POST", f"/v1/runs/{run_id}/cancel")[0] == 202
     assert cluster.wait(run_id)["status"] == "cancelled"
     assert not any(attempt_processes(run_id, f"hold{i}", 1) for i in range(8))
+
+
+def raw_get(node, path):
+    with urllib.request.urlopen(node.base + path, timeout=30) as answer:
+        return answer.status, dict(answer.headers), answer.read()
+
+
+def test_the_log_of_a_task_that_ran_on_another_node_is_served_by_any_node(cluster):
+    owner, worker = cluster.start(2)
+    tasks = [{"name": f"hold{i}", "command": "sleep 2"} for i in range(8)]
+    tasks.append({"name": "elsewhere", "command": "echo out-$BATON_TASK; echo err >&2"})
+    run_id = owner.submit({"name": "logs", "tasks": tasks})
+    assert cluster.wait(run_id)["status"] == "succeeded"
+    where = cluster.sql(f"SELECT a.node FROM attempts a JOIN tasks t ON t.run_id = a.run_id AND t.idx = a.task_idx "
+                        f"WHERE a.run_id = {quote(run_id)} AND t.name = 'elsewhere'")
+    assert where == [["n2"]]
+    for node in (owner, worker):
+        status, headers, body = raw_get(node, f"/v1/runs/{run_id}/tasks/elsewhere/log")
+        assert status == 200
+        assert body == b"out-elsewhere\nerr\n", (node.name, body)
+        assert headers["X-Log-Complete"] == "true" and headers["X-Log-Size"] == str(len(body))
+        # From an offset, as a client tailing it asks.
+        assert raw_get(node, f"/v1/runs/{run_id}/tasks/elsewhere/log?offset=4")[2] == b"elsewhere\nerr\n"
+    # The owner's own tasks' logs are served by the worker node too.
+    assert raw_get(worker, f"/v1/runs/{run_id}/tasks/hold0/log")[0] == 200
+    # The nodes list says where each node is reached.
+    nodes = {n["id"]: n for n in owner.request("GET", "/v1/nodes")[1]["nodes"]}
+    assert nodes["n2"]["url"] == worker.base

@@ -18,11 +18,15 @@ public struct ClusterNode: Sendable, Equatable {
     public var startedAt: Date
     public var heartbeatAt: Date
     public var state: State
+    /// Where the other nodes reach its API (task logs are fetched there); nil until it
+    /// listens.
+    public var url: String?
 
     public init(
         id: String, hostname: String, labels: [String: String], slots: Int, busySlots: Int = 0, version: String,
-        startedAt: Date = Date(), heartbeatAt: Date = Date(), state: State = .live
+        startedAt: Date = Date(), heartbeatAt: Date = Date(), state: State = .live, url: String? = nil
     ) {
+        self.url = url
         self.id = id
         self.hostname = hostname
         self.labels = labels
@@ -93,6 +97,11 @@ public protocol ClusterStore: Sendable {
     func takeCommands() throws -> [RunCommand]
     /// Tells every node that stored workflows changed (the cron owner re-plans).
     func announceWorkflowsChanged() throws
+    /// Records where the other nodes reach this node's API.
+    func setNodeURL(_ url: String) throws
+    /// The API address of the node that ran an attempt, when that is another node (nil:
+    /// this node, or unknown).
+    func remoteNodeURL(runID: String, taskIndex: Int, attempt: Int) throws -> (node: String, url: String?)?
     /// Blocks up to `timeout` seconds for a wake-up from another node; returns what it was
     /// about (`commands`, `workflows`, `stopped`), empty on timeout.
     func waitForWakeUp(timeout: Double) -> [String]

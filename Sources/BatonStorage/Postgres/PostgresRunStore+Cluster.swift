@@ -145,7 +145,7 @@ extension PostgresRunStore: ClusterStore {
         try read(
             """
             SELECT id, hostname, labels, slots, busy_slots, version, started_at, heartbeat_at, state,
-                heartbeat_at < \(Self.now) - $1::float8
+                heartbeat_at < \(Self.now) - $1::float8, url
             FROM nodes ORDER BY id
             """, [PGText.double(leaseSeconds)]
         ) { rows, row in
@@ -156,8 +156,26 @@ extension PostgresRunStore: ClusterStore {
                 busySlots: rows.int(row, 4) ?? 0, version: rows.string(row, 5) ?? "",
                 startedAt: rows.date(row, 6) ?? Date(timeIntervalSince1970: 0),
                 heartbeatAt: rows.date(row, 7) ?? Date(timeIntervalSince1970: 0),
-                state: stopped ? .stopped : rows.bool(row, 9) == true ? .lost : .live)
+                state: stopped ? .stopped : rows.bool(row, 9) == true ? .lost : .live, url: rows.string(row, 10))
         }
+    }
+
+    public func setNodeURL(_ url: String) throws {
+        guard let nodeID else { return }
+        try write {
+            try pool.withConnection { try $0.query("UPDATE nodes SET url = $2 WHERE id = $1", [nodeID, url]) }
+        }
+    }
+
+    public func remoteNodeURL(runID: String, taskIndex: Int, attempt: Int) throws -> (node: String, url: String?)? {
+        guard let nodeID else { return nil }
+        return try read(
+            """
+            SELECT a.node, n.url FROM attempts a LEFT JOIN nodes n ON n.id = a.node
+            WHERE a.run_id = $1 AND a.task_idx = $2 AND a.attempt = $3 AND a.node IS DISTINCT FROM $4
+                AND a.node IS NOT NULL
+            """, [runID, String(taskIndex), String(attempt), nodeID]
+        ) { ($0.string($1, 0) ?? "", $0.string($1, 1)) }.first
     }
 
     public func holdLease(_ name: String, seconds: Double) throws -> Bool {

@@ -142,7 +142,8 @@ extension PostgresRunStore {
             version text NOT NULL,
             started_at double precision NOT NULL,
             heartbeat_at double precision NOT NULL,
-            state text NOT NULL
+            state text NOT NULL,
+            url text
         );
 
         -- Task attempts handed from a run's owner to any node with a free slot. `request` is
