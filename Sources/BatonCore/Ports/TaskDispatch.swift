@@ -70,8 +70,9 @@ public struct DispatchOutcome: Sendable, Equatable {
 /// feeds that to its engine like a local exit.
 public protocol TaskDispatch: Sendable {
     // The run owner's side.
-    /// Queues an attempt for any node and wakes the nodes.
-    func publish(_ attempt: DispatchedAttempt) throws
+    /// Queues attempts for any node and wakes the nodes, in one statement; returns the
+    /// ones queued (an attempt of a run this node no longer owns is not).
+    func publish(_ attempts: [DispatchedAttempt]) throws -> Set<DispatchKey>
     /// Takes the outcomes of this node's runs' attempts that ended elsewhere.
     func takeOutcomes() throws -> [DispatchOutcome]
     /// Takes this node's runs' attempts held by nodes silent past `leaseSeconds` (as
@@ -88,10 +89,9 @@ public protocol TaskDispatch: Sendable {
     // A claiming node's side.
     /// Claims up to `limit` published attempts, oldest first, none claimed twice.
     func claim(limit: Int) throws -> [DispatchedAttempt]
-    /// Reports how a claimed attempt ended and wakes its owner. False when the claim was
-    /// withdrawn meanwhile (the report is dropped).
-    @discardableResult
-    func finish(_ outcome: DispatchOutcome) throws -> Bool
+    /// Reports how claimed attempts ended and wakes their owners, in one statement. The
+    /// report of a claim withdrawn meanwhile is dropped.
+    func finish(_ outcomes: [DispatchOutcome]) throws
     /// Takes the signals owners asked for attempts this node runs.
     func takeStops() throws -> [(key: DispatchKey, signal: Int32)]
     /// Of the attempts this node claimed and still runs, those it no longer holds (the

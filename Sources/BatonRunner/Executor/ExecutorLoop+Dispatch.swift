@@ -22,20 +22,36 @@ extension ExecutorLoop {
             && extraEnvironment[plan.ref.runID] == nil
     }
 
-    func publish(_ plan: SpawnPlan) {
-        guard let dispatch = configuration.dispatch else { return }
-        let attempt = DispatchedAttempt(
-            runID: plan.ref.runID, taskIndex: plan.ref.task, attempt: plan.attempt, taskName: plan.taskName,
-            argv: plan.command.argv, env: plan.env, cwd: plan.cwd, logPath: plan.logPath)
+    /// Queues `plan` for the next `publishQueued` (one statement per round).
+    func queueForDispatch(_ plan: SpawnPlan) {
+        toPublish.append(
+            DispatchedAttempt(
+                runID: plan.ref.runID, taskIndex: plan.ref.task, attempt: plan.attempt, taskName: plan.taskName,
+                argv: plan.command.argv, env: plan.env, cwd: plan.cwd, logPath: plan.logPath))
+        remoteAttempts[plan.ref] = plan.attempt
+    }
+
+    /// Publishes the attempts queued this round. One that cannot be (the store fails, or
+    /// the run is no longer this node's) fails to start, as a spawn that failed.
+    func publishQueued() {
+        guard let dispatch = configuration.dispatch, !toPublish.isEmpty else { return }
+        let attempts = toPublish
+        toPublish.removeAll()
+        var published: Set<DispatchKey> = []
+        var problem = "the run is owned by another node now"
         do {
-            try dispatch.publish(attempt)
-            remoteAttempts[plan.ref] = plan.attempt
-            // This node may claim it back itself when one of its slots frees first.
-            workMayExist = true
+            published = try dispatch.publish(attempts)
         } catch {
-            let message = "cannot dispatch the attempt: \(error)"
-            appendToLog(plan.logPath, "baton: \(message)\n")
-            engine.spawnFailed(plan.ref, message: message, now: clock.now())
+            problem = "\(error)"
+        }
+        // This node may claim them back itself when one of its slots frees first.
+        if !published.isEmpty { workMayExist = true }
+        for attempt in attempts where !published.contains(attempt.key) {
+            let ref = TaskRef(runID: attempt.runID, task: attempt.taskIndex)
+            remoteAttempts[ref] = nil
+            let message = "cannot dispatch the attempt: \(problem)"
+            appendToLog(attempt.logPath, "baton: \(message)\n")
+            engine.spawnFailed(ref, message: message, now: clock.now())
         }
     }
 
@@ -112,6 +128,7 @@ extension ExecutorLoop {
         }
         if claimed.count < free { workMayExist = false }
         for attempt in claimed { startForeign(attempt) }
+        reportEnded()
     }
 
     func startForeign(_ attempt: DispatchedAttempt) {
@@ -134,7 +151,7 @@ extension ExecutorLoop {
             liveAttempts.insert(marks)
         } catch {
             appendToLog(attempt.logPath, "baton: \(error)\n")
-            report(DispatchOutcome(key: attempt.key, exitCode: 127, signal: nil, failure: "\(error)"))
+            toReport.append(DispatchOutcome(key: attempt.key, exitCode: 127, signal: nil, failure: "\(error)"))
         }
     }
 
@@ -143,7 +160,7 @@ extension ExecutorLoop {
         guard let key = foreignOfTag.removeValue(forKey: tag) else { return false }
         foreignPid[key] = nil
         if revokedForeign.remove(key) == nil {
-            report(DispatchOutcome(key: key, exitCode: exit.exitCode, signal: exit.signal))
+            toReport.append(DispatchOutcome(key: key, exitCode: exit.exitCode, signal: exit.signal))
         }
         workMayExist = true
         return true
@@ -162,11 +179,15 @@ extension ExecutorLoop {
         reactor.signalGroup(pid: pid, SIGKILL)
     }
 
-    func report(_ outcome: DispatchOutcome) {
+    /// Reports the foreign attempts that ended this round (one statement).
+    func reportEnded() {
+        guard !toReport.isEmpty else { return }
+        let outcomes = toReport
+        toReport.removeAll()
         do {
-            try configuration.dispatch?.finish(outcome)
+            try configuration.dispatch?.finish(outcomes)
         } catch {
-            logger.error("could not report a task's end to its run's node", metadata: ["error": "\(error)"])
+            logger.error("could not report tasks' ends to their runs' nodes", metadata: ["error": "\(error)"])
         }
     }
 
@@ -178,8 +199,9 @@ extension ExecutorLoop {
         for (tag, key) in foreignOfTag {
             if let pid = foreignPid[key] { reactor.signalGroup(pid: pid, SIGKILL) }
             foreignOfTag[tag] = nil
-            report(DispatchOutcome(key: key, exitCode: nil, signal: SIGKILL, lost: reason))
+            toReport.append(DispatchOutcome(key: key, exitCode: nil, signal: SIGKILL, lost: reason))
         }
         foreignPid.removeAll()
+        reportEnded()
     }
 }

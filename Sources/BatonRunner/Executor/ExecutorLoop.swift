@@ -49,6 +49,10 @@ final class ExecutorLoop: @unchecked Sendable {
     var foreignPid: [DispatchKey: Int32] = [:]
     var revokedForeign: Set<DispatchKey> = []
     var workMayExist = false
+    /// Attempts to publish, and outcomes of foreign attempts to report, at the end of the
+    /// round: one statement each, whatever their number.
+    var toPublish: [DispatchedAttempt] = []
+    var toReport: [DispatchOutcome] = []
     /// Tasks that run a workflow and their child runs, both ways (ExecutorLoop+ChildRuns).
     var childOfTask: [TaskRef: String] = [:]
     var taskOfChild: [String: TaskRef] = [:]
@@ -116,7 +120,10 @@ final class ExecutorLoop: @unchecked Sendable {
                 engine.processExited(ref, exitCode: exit.exitCode, signal: exit.signal, now: now, failure: failure)
             }
             engine.tick(now: now)
-            if !exits.isEmpty { claimIfFree() }
+            if !exits.isEmpty {
+                claimIfFree()
+                reportEnded()
+            }
             reapOrphansIfDue(now: now, hadExits: !exits.isEmpty)
         }
     }
@@ -189,6 +196,7 @@ final class ExecutorLoop: @unchecked Sendable {
                     perform(action)
                 }
             }
+            publishQueued()
             actions = engine.takeActions()
         }
         for runID in engine.stalledChangedRuns {
@@ -262,7 +270,7 @@ final class ExecutorLoop: @unchecked Sendable {
             return
         }
         if shouldDispatch(plan) {
-            publish(plan)
+            queueForDispatch(plan)
             return
         }
         if let sub = plan.subWorkflow {

@@ -6,28 +6,37 @@ import Foundation
 // attempts, never one twice. Each change wakes whoever must act through NOTIFY in the same
 // statement (`work` for every node, `done:<owner>`, `stop:<claimer>`), delivered at commit.
 extension PostgresRunStore: TaskDispatch {
-    public func publish(_ attempt: DispatchedAttempt) throws {
-        guard let nodeID else { return }
-        let request = String(decoding: try JSONEncoder().encode(attempt), as: UTF8.self)
-        try write {
-            try pool.withConnection { connection in
-                // Only for a run this node still owns (a node that lost the run publishes nothing).
-                let rows = try connection.query(
+    public func publish(_ attempts: [DispatchedAttempt]) throws -> Set<DispatchKey> {
+        guard let nodeID, !attempts.isEmpty else { return [] }
+        let encoder = JSONEncoder()
+        let requests = try attempts.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        return try write {
+            // Only for runs this node still owns (a node that lost a run publishes nothing
+            // of it). Identical notifications of one transaction are delivered once.
+            Set(
+                try read(
                     """
                     WITH published AS (
                         INSERT INTO dispatches (run_id, task_idx, attempt, request, published_at)
-                        SELECT $1, $2, $3, $4, \(Self.now) FROM runs WHERE id = $1 AND owner_node = $5
+                        SELECT u.run_id, u.task_idx, u.attempt, u.request, \(Self.now)
+                        FROM unnest($1::text[], $2::int[], $3::int[], $4::text[]) AS u (run_id, task_idx, attempt, request)
+                        JOIN runs r ON r.id = u.run_id AND r.owner_node = $5
                         ON CONFLICT (run_id, task_idx, attempt) DO NOTHING
-                        RETURNING 1
+                        RETURNING run_id, task_idx, attempt
                     )
-                    SELECT pg_notify($6, 'work') FROM published
+                    SELECT run_id, task_idx, attempt, pg_notify($6, 'work') FROM published
                     """,
                     [
-                        attempt.runID, String(attempt.taskIndex), String(attempt.attempt), request, nodeID,
-                        Self.channel,
-                    ])
-                if rows.count == 0 { throw DispatchError.notOwner(attempt.runID) }
-            }
+                        PGArray.literal(attempts.map { Optional($0.runID) }),
+                        PGArray.literal(attempts.map { Optional($0.taskIndex) }),
+                        PGArray.literal(attempts.map { Optional($0.attempt) }),
+                        PGArray.literal(requests.map { Optional($0) }), nodeID, Self.channel,
+                    ]
+                ) { rows, row in
+                    DispatchKey(
+                        runID: rows.string(row, 0) ?? "", taskIndex: rows.int(row, 1) ?? 0,
+                        attempt: rows.int(row, 2) ?? 0)
+                })
         }
     }
 
@@ -128,28 +137,36 @@ extension PostgresRunStore: TaskDispatch {
         return attempts
     }
 
-    @discardableResult
-    public func finish(_ outcome: DispatchOutcome) throws -> Bool {
-        guard let nodeID else { return false }
-        claims.withLock { _ = $0.remove(outcome.key) }
-        return try write {
+    public func finish(_ outcomes: [DispatchOutcome]) throws {
+        guard let nodeID, !outcomes.isEmpty else { return }
+        claims.withLock { claims in
+            for outcome in outcomes { claims.remove(outcome.key) }
+        }
+        try write {
             try pool.withConnection { connection in
                 try connection.query(
                     """
                     WITH finished AS (
-                        UPDATE dispatches SET finished_at = \(Self.now), exit_code = $4, signal = $5, failure = $6,
-                            lost = $7
-                        WHERE run_id = $1 AND task_idx = $2 AND attempt = $3 AND claimed_by = $8 AND finished_at IS NULL
-                        RETURNING run_id
+                        UPDATE dispatches d SET finished_at = \(Self.now), exit_code = o.exit_code, signal = o.signal,
+                            failure = o.failure, lost = o.lost
+                        FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::int[], $6::text[], $7::text[])
+                            AS o (run_id, task_idx, attempt, exit_code, signal, failure, lost)
+                        WHERE d.run_id = o.run_id AND d.task_idx = o.task_idx AND d.attempt = o.attempt
+                            AND d.claimed_by = $8 AND d.finished_at IS NULL
+                        RETURNING d.run_id
                     )
                     SELECT pg_notify($9, 'done:' || COALESCE(r.owner_node, ''))
                     FROM finished JOIN runs r ON r.id = finished.run_id
                     """,
-                    Self.parameters(outcome.key) + [
-                        PGText.int(outcome.exitCode), PGText.int(outcome.signal), outcome.failure, outcome.lost, nodeID,
+                    [
+                        PGArray.literal(outcomes.map { Optional($0.key.runID) }),
+                        PGArray.literal(outcomes.map { Optional($0.key.taskIndex) }),
+                        PGArray.literal(outcomes.map { Optional($0.key.attempt) }),
+                        PGArray.literal(outcomes.map { $0.exitCode.map(Int.init) }),
+                        PGArray.literal(outcomes.map { $0.signal.map(Int.init) }),
+                        PGArray.literal(outcomes.map(\.failure)), PGArray.literal(outcomes.map(\.lost)), nodeID,
                         Self.channel,
-                    ]
-                ).count > 0
+                    ])
             }
         }
     }
@@ -211,17 +228,5 @@ extension PostgresRunStore: TaskDispatch {
             exitCode: rows.int(row, 3).map(Int32.init(truncatingIfNeeded:)),
             signal: rows.int(row, 4).map(Int32.init(truncatingIfNeeded:)),
             failure: rows.string(row, 5), lost: rows.string(row, 6))
-    }
-}
-
-/// Why an attempt could not be dispatched.
-enum DispatchError: Error, CustomStringConvertible {
-    /// This node no longer owns the run (another node took it over).
-    case notOwner(String)
-
-    var description: String {
-        switch self {
-        case .notOwner(let runID): return "run \(runID) is owned by another node now"
-        }
     }
 }
