@@ -38,6 +38,12 @@ struct ServeCommand: ParsableCommand {
 
     @Option(
         help:
+            "This node's labels, NAME=VALUE,… (e.g. gpu=true,zone=a): a task's or run's runs_on must be among them for the task to run here."
+    )
+    var labels: String?
+
+    @Option(
+        help:
             "Cluster mode: the URL other nodes reach this node's API at, to fetch the logs of tasks it ran (default: http://<bound address>, the hostname for 0.0.0.0)."
     )
     var advertiseURL: String?
@@ -118,12 +124,31 @@ struct ServeCommand: ParsableCommand {
         guard (0.5...3600).contains(nodeLeaseSeconds) else {
             throw ValidationError("--node-lease-seconds must be from 0.5 to 3600, not \(nodeLeaseSeconds)")
         }
+        _ = try nodeLabels()
         if let advertiseURL, !(advertiseURL.hasPrefix("http://") || advertiseURL.hasPrefix("https://")) {
             throw ValidationError("--advertise-url must be an http:// or https:// URL, not \"\(advertiseURL)\"")
         }
         if let nodeID, !NodeIdentity.isValid(nodeID) {
             throw ValidationError("--node-id must be 1 to 64 letters, digits, '.', '_' or '-', not \"\(nodeID)\"")
         }
+    }
+
+    /// `--labels` as a map.
+    func nodeLabels() throws -> [String: String] {
+        guard let labels, !labels.isEmpty else { return [:] }
+        var map: [String: String] = [:]
+        for pair in labels.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ValidationError(
+                    "--labels must be NAME=VALUE pairs separated by commas, not \"\(pair)\" in \"\(labels)\"")
+            }
+            guard map[String(parts[0])] == nil else {
+                throw ValidationError("--labels names \"\(parts[0])\" twice")
+            }
+            map[String(parts[0])] = String(parts[1])
+        }
+        return map
     }
 
     /// `--database`, else `BATON_DATABASE_URL`; nil (SQLite) when neither is set.

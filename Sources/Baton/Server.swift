@@ -47,7 +47,7 @@ struct Server {
             configuration: ExecutorConfiguration(
                 dataDirectory: directory, decodeSpec: { try SpecParser.parse($0, format: .json, maxTasks: Int.max) },
                 workers: command.workers, dispatch: opened.store as? PostgresRunStore,
-                nodeName: (opened.store as? PostgresRunStore)?.nodeID ?? "local"),
+                nodeName: (opened.store as? PostgresRunStore)?.nodeID ?? "local", labels: try command.nodeLabels()),
             store: store, logger: logger,
             onBatch: { batch in
                 revisions.bump(Set(batch.runs.map(\.id) + batch.tasks.map(\.runID)))
@@ -105,7 +105,8 @@ struct Server {
             let membership = ClusterCoordinator(
                 store: cluster,
                 node: ClusterNode(
-                    id: nodeID, hostname: ProcessInfo.processInfo.hostName, labels: [:], slots: command.workers,
+                    id: nodeID, hostname: ProcessInfo.processInfo.hostName, labels: try command.nodeLabels(),
+                    slots: command.workers,
                     version: BatonVersion.current),
                 executor: executor, logger: logger,
                 timing: ClusterCoordinator.Timing(leaseSeconds: command.nodeLeaseSeconds),
@@ -136,10 +137,11 @@ struct Server {
         } else {
             let started = Date()
             let workers = command.workers
+            let labels = try command.nodeLabels()
             context.nodes = {
                 [
                     ClusterNode(
-                        id: "local", hostname: ProcessInfo.processInfo.hostName, labels: [:], slots: workers,
+                        id: "local", hostname: ProcessInfo.processInfo.hostName, labels: labels, slots: workers,
                         busySlots: stats.busySlots, version: BatonVersion.current, startedAt: started,
                         heartbeatAt: Date())
                 ]

@@ -44,9 +44,10 @@ def sql(url, statement):
 class Node:
     """One `baton serve` of the cluster, with a data directory that survives restarts."""
 
-    def __init__(self, cluster, name, wait=True):
+    def __init__(self, cluster, name, wait=True, extra=()):
         self.cluster = cluster
         self.name = name
+        self.extra = list(extra)
         self.data = os.path.join(cluster.scratch, name)
         self.process = None
         self.launch()
@@ -60,7 +61,7 @@ class Node:
     def launch(self):
         args = [BATON, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data,
                 "--database", self.cluster.url, "--node-id", self.name,
-                "--node-lease-seconds", str(LEASE), "--workers", "8"]
+                "--node-lease-seconds", str(LEASE), "--workers", "8", *self.extra]
         env = {k: v for k, v in os.environ.items() if k not in ("BATON_TOKEN", "BATON_DATABASE_URL")}
         self.process = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=open(os.path.join(self.cluster.scratch, self.name + ".log"), "a"),
@@ -119,9 +120,9 @@ class Cluster:
         self.nodes = []
         self.journal = os.path.join(self.scratch, "journal")
 
-    def start(self, count):
+    def start(self, count, extra=()):
         """Starts `count` nodes at once (launched together, then awaited)."""
-        started = [Node(self, f"n{len(self.nodes) + i + 1}", wait=False) for i in range(count)]
+        started = [Node(self, f"n{len(self.nodes) + i + 1}", wait=False, extra=extra) for i in range(count)]
         for node in started:
             node.wait_listening()
         self.nodes += started
@@ -468,3 +469,31 @@ def test_the_log_of_a_task_that_ran_on_another_node_is_served_by_any_node(cluste
     # The nodes list says where each node is reached.
     nodes = {n["id"]: n for n in owner.request("GET", "/v1/nodes")[1]["nodes"]}
     assert nodes["n2"]["url"] == worker.base
+
+
+def test_tasks_run_on_the_nodes_whose_labels_they_ask_for_and_wait_for_one(cluster):
+    plain, = cluster.start(1)
+    gpu, = cluster.start(1, extra=["--labels", "gpu=true,zone=a"])
+    run_id = plain.submit({"name": "labels", "tasks": [
+        {"name": "train", "command": "true", "runs_on": {"gpu": "true"}},
+        {"name": "anywhere", "command": "true"},
+        {"name": "mars", "command": "true", "runs_on": {"zone": "mars"}},
+    ]})
+    deadline = time.monotonic() + 15
+    while cluster.sql(f"SELECT status FROM tasks WHERE run_id = {quote(run_id)} AND name = 'train'") != [["succeeded"]]:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    nodes = dict(cluster.sql(f"SELECT t.name, a.node FROM attempts a JOIN tasks t ON t.run_id = a.run_id "
+                             f"AND t.idx = a.task_idx WHERE a.run_id = {quote(run_id)}"))
+    assert nodes["train"] == "n2"
+    # No live node is in zone mars: the task waits, saying so, and is not dropped.
+    time.sleep(2)
+    mars = next(task for task in plain.run(run_id)["tasks"] if task["name"] == "mars")
+    assert mars["status"] == "running" and mars["reason"] == "needs a node with zone=mars", mars
+    # A node of zone mars joins: it takes the task, and the run ends.
+    cluster.start(1, extra=["--labels", "zone=mars"])
+    assert cluster.wait(run_id)["status"] == "succeeded"
+    assert cluster.sql(f"SELECT a.node FROM attempts a JOIN tasks t ON t.run_id = a.run_id AND t.idx = a.task_idx "
+                       f"WHERE a.run_id = {quote(run_id)} AND t.name = 'mars'") == [["n3"]]
+    listed = {n["id"]: n["labels"] for n in plain.request("GET", "/v1/nodes")[1]["nodes"]}
+    assert listed == {"n1": {}, "n2": {"gpu": "true", "zone": "a"}, "n3": {"zone": "mars"}}

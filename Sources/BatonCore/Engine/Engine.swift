@@ -87,6 +87,13 @@ public struct Engine: Sendable {
         fill(now: now)
     }
 
+    /// See `RunMachine.noteWaiting`.
+    public mutating func noteWaiting(_ ref: TaskRef, reason: String) {
+        guard runs[ref.runID] != nil else { return }
+        runs[ref.runID]!.noteWaiting(task: ref.task, reason: reason)
+        markDirty(ref.runID)
+    }
+
     public mutating func spawnFailed(_ ref: TaskRef, message: String, now: Date) {
         guard runs[ref.runID] != nil else { return }
         runs[ref.runID]!.spawnFailed(task: ref.task, message: message, now: now)

@@ -37,6 +37,9 @@ public struct SpawnPlan: Sendable, Equatable {
     public var subWorkflow: SubWorkflow? = nil
     /// When this attempt started: with the run, task and attempt, it names the child run.
     public var attemptStartedAt: Date? = nil
+    /// Cluster mode: the labels the node running it needs (the run's `runs_on` and the
+    /// task's); empty: any node.
+    public var runsOn: [String: String] = [:]
 }
 
 /// The signal a stop sequence sends to a task's process group.

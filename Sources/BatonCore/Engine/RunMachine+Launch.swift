@@ -65,13 +65,15 @@ extension RunMachine {
         // Variables Baton itself put in the run's env (BATON_WEBHOOK_PAYLOAD, …) win over a
         // task's own, like BATON_RUN_ID and friends (SPEC §1 precedence).
         for (key, value) in spec.env where key.hasPrefix("BATON_WEBHOOK_") { env[key] = value }
+        var runsOn = spec.runsOn
+        for (key, value) in task.runsOn { runsOn[key] = value }
         return SpawnPlan(
             ref: ref(index), taskName: task.name, attempt: tasks[index].attempt, command: command,
             env: env, cwd: task.cwd,
             logPath: LogLayout.relativePath(
                 runID: runID, taskIndex: index, attempt: tasks[index].attempt),
             isTimeoutHook: hook, ssh: hook ? nil : task.ssh, killGraceSeconds: spec.killGraceSeconds,
-            subWorkflow: hook ? nil : task.subWorkflow, attemptStartedAt: attemptStart[index])
+            subWorkflow: hook ? nil : task.subWorkflow, attemptStartedAt: attemptStart[index], runsOn: runsOn)
     }
 
     /// SIGTERM to the task's group now, SIGKILL after the grace (the sequence always ends

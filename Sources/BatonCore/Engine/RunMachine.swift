@@ -279,6 +279,14 @@ public struct RunMachine: Sendable {
         processExited(task: index, exitCode: nil, signal: nil, now: now)
     }
 
+    /// Says why a started attempt has no process yet (cluster mode: it waits for a node
+    /// with the labels it needs); its end replaces the reason.
+    public mutating func noteWaiting(task index: Int, reason: String) {
+        guard phase[index] == .main else { return }
+        tasks[index].reason = reason
+        markDirty(index)
+    }
+
     /// The executor could not start the process (command not found, bad cwd, …).
     public mutating func spawnFailed(task index: Int, message: String, now: Date) {
         eventTime = now

@@ -13,11 +13,14 @@ public struct DispatchedAttempt: Sendable, Equatable, Codable {
     public var cwd: String?
     /// Relative to the data directory of the node that runs it.
     public var logPath: String
+    /// The labels the claiming node must have (`runs_on`).
+    public var runsOn: [String: String] = [:]
 
     public init(
         runID: String, taskIndex: Int, attempt: Int, taskName: String, argv: [String], env: [String: String],
-        cwd: String?, logPath: String
+        cwd: String?, logPath: String, runsOn: [String: String] = [:]
     ) {
+        self.runsOn = runsOn
         self.runID = runID
         self.taskIndex = taskIndex
         self.attempt = attempt
@@ -87,7 +90,8 @@ public protocol TaskDispatch: Sendable {
     func liveSlots(leaseSeconds: Double) throws -> Int
 
     // A claiming node's side.
-    /// Claims up to `limit` published attempts, oldest first, none claimed twice.
+    /// Claims up to `limit` published attempts whose `runs_on` this node's labels satisfy,
+    /// oldest first, none claimed twice.
     func claim(limit: Int) throws -> [DispatchedAttempt]
     /// Reports how claimed attempts ended and wakes their owners, in one statement. The
     /// report of a claim withdrawn meanwhile is dropped.

@@ -2,7 +2,7 @@
 extension SpecDecoder {
     static let runKeys = [
         "name", "mode", "max_parallel", "timeout_seconds", "kill_grace_seconds", "env", "groups", "tasks",
-        "notify", "ssh_hosts",
+        "notify", "ssh_hosts", "runs_on",
     ]
     static let groupKeys = ["name", "strategy", "mode", "max_parallel"]
     static let notifyKeys = ["url", "on", "secret"]
@@ -41,6 +41,8 @@ extension SpecDecoder {
                 if let notify = list(value, at: path) { decoded.spec.notify = decodeNotify(notify) }
             case "ssh_hosts":
                 sshHosts = decodeSSHHosts(value, at: path)
+            case "runs_on":
+                if let labels = labelMap(value, at: path) { decoded.spec.runsOn = labels }
             default:
                 tasks = value
             }

@@ -14,6 +14,7 @@ extension SpecDecoder {
         case retryBackoff = "retry_backoff"
         case retryMaxDelaySeconds = "retry_max_delay_seconds"
         case critical, forever, restartable, env, cwd, ssh
+        case runsOn = "runs_on"
         // A sub-workflow instead of a command: a stored one by name, or one written in place.
         case workflow, tasks, groups, mode
         case maxParallel = "max_parallel"
@@ -91,6 +92,8 @@ extension SpecDecoder {
                 if let env = stringMap(value, at: keyPath()) { task.env = env }
             case .cwd:
                 task.cwd = string(value, at: keyPath())
+            case .runsOn:
+                if let labels = labelMap(value, at: keyPath()) { task.runsOn = labels }
             case .ssh:
                 switch decodeTaskSSH(value, at: keyPath()) {
                 case .target(let target): task.ssh = target

@@ -127,6 +127,31 @@ struct SpecDecoder {
         return valid ? map : nil
     }
 
+    /// Node labels (`runs_on`): names that `--labels name=value` can give (not empty, no
+    /// `=` or `,`), each to a string. `true` and numbers are taken as their text: YAML reads
+    /// `gpu: true` as a boolean, and a label means the same either way.
+    mutating func labelMap(_ value: SpecValue, at path: @autoclosure () -> SpecPath) -> [String: String]? {
+        guard let members = members(value, at: path()) else { return nil }
+        var map: [String: String] = [:]
+        var valid = true
+        for member in members {
+            if member.key.isEmpty || member.key.contains("=") || member.key.contains(",") {
+                fail(path().key(member.key), "is not a label name (not empty, no '=' or ',')")
+                valid = false
+                continue
+            }
+            switch member.value {
+            case .string(let text): map[member.key] = text
+            case .bool(let flag): map[member.key] = flag ? "true" : "false"
+            case .int(let number): map[member.key] = String(number)
+            default:
+                mismatch("a string", member.value, path().key(member.key))
+                valid = false
+            }
+        }
+        return valid ? map : nil
+    }
+
     /// A string (run by `/bin/sh -c`) or a list of strings (an argv).
     mutating func command(_ value: SpecValue, at path: @autoclosure () -> SpecPath) -> CommandLine? {
         switch value {

@@ -12,7 +12,7 @@ public enum SpecEncoder {
 
     // Members are listed in key order, which the writer then need not sort.
     static func value(of spec: WorkflowSpec) -> SpecValue {
-        .object([
+        var members = [
             SpecMember("env", value(of: spec.env)),
             SpecMember("groups", .array(spec.groups.map(value(of:)))),
             SpecMember("kill_grace_seconds", .double(spec.killGraceSeconds)),
@@ -22,7 +22,12 @@ public enum SpecEncoder {
             SpecMember("notify", .array(spec.notify.map(value(of:)))),
             SpecMember("tasks", .array(spec.tasks.map(value(of:)))),
             SpecMember("timeout_seconds", spec.timeoutSeconds.map(SpecValue.double) ?? .null),
-        ])
+        ]
+        // Only when set, as `ssh`: stored specs without labels keep their bytes.
+        if !spec.runsOn.isEmpty {
+            members.insert(SpecMember("runs_on", value(of: spec.runsOn)), at: members.count - 2)
+        }
+        return .object(members)
     }
 
     private static func value(of group: GroupSpec) -> SpecValue {
@@ -58,6 +63,11 @@ public enum SpecEncoder {
         // before `ssh` existed (key order: "ssh" sorts after "retry_…", before "timeout…").
         if let ssh = task.ssh {
             members.insert(SpecMember("ssh", value(of: ssh)), at: members.count - 2)
+        }
+        if !task.runsOn.isEmpty {
+            // "runs_on" sorts after "retry_…", before "ssh" and "timeout…".
+            let position = members.firstIndex { $0.key > "runs_on" } ?? members.count
+            members.insert(SpecMember("runs_on", value(of: task.runsOn)), at: position)
         }
         if let sub = task.subWorkflow {
             // No command; the nested workflow's own members (and the stored workflow it came

@@ -90,6 +90,8 @@ public struct TaskSpec: Sendable, Equatable {
     public var ssh: SSHTarget?
     /// Set for a task that runs a workflow instead of a command (`command` is then unused).
     public var subWorkflow: SubWorkflow?
+    /// Cluster mode: the labels a node needs to run this task (`runs_on`), over the run's.
+    public var runsOn: [String: String] = [:]
 
     public init(
         name: String, command: CommandLine, group: String? = nil, dependsOn: [String] = [],
@@ -148,6 +150,9 @@ public struct WorkflowSpec: Sendable, Equatable {
     public var groups: [GroupSpec]
     public var tasks: [TaskSpec]
     public var notify: [NotifySpec]
+    /// Cluster mode: the labels a node needs to run the run's tasks (`runs_on`); a task's
+    /// own `runs_on` adds to them and wins on a shared key.
+    public var runsOn: [String: String] = [:]
 
     public init(
         name: String = "run", mode: FailureMode = .waitcurrent, maxParallel: Int? = nil,

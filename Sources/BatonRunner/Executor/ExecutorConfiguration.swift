@@ -20,14 +20,18 @@ public struct ExecutorConfiguration: Sendable {
     public var dispatch: (any TaskDispatch)?
     /// This node's name in reasons (`interrupted: node N stopped`).
     public var nodeName: String
+    /// This node's labels (`--labels`): a task's `runs_on` must be a subset to run here.
+    public var labels: [String: String]
 
     public init(
         dataDirectory: URL, decodeSpec: @escaping @Sendable (Data) throws -> WorkflowSpec,
         workers: Int = ProcessInfo.processInfo.activeProcessorCount,
         logCapBytes: Int = 10 * 1024 * 1024,
         baseEnvironment: [String: String] = TaskEnvironment.inherited(),
-        shutdownGraceSeconds: Double = 10, dispatch: (any TaskDispatch)? = nil, nodeName: String = "local"
+        shutdownGraceSeconds: Double = 10, dispatch: (any TaskDispatch)? = nil, nodeName: String = "local",
+        labels: [String: String] = [:]
     ) {
+        self.labels = labels
         self.dispatch = dispatch
         self.nodeName = nodeName
         self.dataDirectory = dataDirectory

@@ -17,9 +17,37 @@ extension ExecutorLoop {
     /// command (sub-workflows, SSH tasks, timeout hooks and webhook-started runs, whose
     /// payload file is on this node, stay here).
     func shouldDispatch(_ plan: SpawnPlan) -> Bool {
-        guard configuration.dispatch != nil, localProcessCount >= configuration.workers else { return false }
-        return plan.subWorkflow == nil && plan.ssh == nil && !plan.isTimeoutHook
+        guard localProcessCount >= configuration.workers else { return false }
+        return canDispatch(plan)
+    }
+
+    /// Whether `plan` may run on another node at all.
+    func canDispatch(_ plan: SpawnPlan) -> Bool {
+        configuration.dispatch != nil && plan.subWorkflow == nil && plan.ssh == nil && !plan.isTimeoutHook
             && extraEnvironment[plan.ref.runID] == nil
+    }
+
+    /// Whether this node has every label `plan` needs (`runs_on`).
+    func labelsMatch(_ plan: SpawnPlan) -> Bool {
+        plan.runsOn.allSatisfy { configuration.labels[$0.key] == $0.value }
+    }
+
+    /// A task whose `runs_on` this node does not satisfy: dispatched to a node that does
+    /// (it waits, saying so, until one with a free slot claims it), or, when it cannot go
+    /// to another node (no cluster, a sub-workflow, an SSH task), failed with the reason.
+    func placeElsewhere(_ plan: SpawnPlan) {
+        let wanted = plan.runsOn.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        guard canDispatch(plan) else {
+            let own = configuration.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            let message =
+                "runs_on \(wanted): this node has \(own.isEmpty ? "no labels" : own.joined(separator: ","))"
+                + (configuration.dispatch == nil ? " and there is no cluster" : ", and this task cannot run elsewhere")
+            appendToLog(plan.logPath, "baton: \(message)\n")
+            engine.spawnFailed(plan.ref, message: message, now: clock.now())
+            return
+        }
+        queueForDispatch(plan)
+        engine.noteWaiting(plan.ref, reason: "needs a node with \(wanted)")
     }
 
     /// Queues `plan` for the next `publishQueued` (one statement per round).
@@ -27,7 +55,7 @@ extension ExecutorLoop {
         toPublish.append(
             DispatchedAttempt(
                 runID: plan.ref.runID, taskIndex: plan.ref.task, attempt: plan.attempt, taskName: plan.taskName,
-                argv: plan.command.argv, env: plan.env, cwd: plan.cwd, logPath: plan.logPath))
+                argv: plan.command.argv, env: plan.env, cwd: plan.cwd, logPath: plan.logPath, runsOn: plan.runsOn))
         remoteAttempts[plan.ref] = plan.attempt
     }
 

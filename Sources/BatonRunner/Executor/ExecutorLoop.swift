@@ -269,6 +269,10 @@ final class ExecutorLoop: @unchecked Sendable {
             engine.spawnFailed(plan.ref, message: "the run was taken over by another node", now: clock.now())
             return
         }
+        if !plan.runsOn.isEmpty && !plan.isTimeoutHook && !labelsMatch(plan) {
+            placeElsewhere(plan)
+            return
+        }
         if shouldDispatch(plan) {
             queueForDispatch(plan)
             return

@@ -15,6 +15,7 @@ extension PostgresRunStore: ClusterStore {
     static let channel = "baton_cluster"
 
     public func registerNode(_ node: ClusterNode) throws {
+        labels.withLock { $0 = node.labels }
         try write {
             try pool.withConnection { connection in
                 try connection.query(

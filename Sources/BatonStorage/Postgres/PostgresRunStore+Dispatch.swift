@@ -17,9 +17,10 @@ extension PostgresRunStore: TaskDispatch {
                 try read(
                     """
                     WITH published AS (
-                        INSERT INTO dispatches (run_id, task_idx, attempt, request, published_at)
-                        SELECT u.run_id, u.task_idx, u.attempt, u.request, \(Self.now)
-                        FROM unnest($1::text[], $2::int[], $3::int[], $4::text[]) AS u (run_id, task_idx, attempt, request)
+                        INSERT INTO dispatches (run_id, task_idx, attempt, request, runs_on, published_at)
+                        SELECT u.run_id, u.task_idx, u.attempt, u.request, u.runs_on::jsonb, \(Self.now)
+                        FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $7::text[])
+                            AS u (run_id, task_idx, attempt, request, runs_on)
                         JOIN runs r ON r.id = u.run_id AND r.owner_node = $5
                         ON CONFLICT (run_id, task_idx, attempt) DO NOTHING
                         RETURNING run_id, task_idx, attempt
@@ -31,6 +32,7 @@ extension PostgresRunStore: TaskDispatch {
                         PGArray.literal(attempts.map { Optional($0.taskIndex) }),
                         PGArray.literal(attempts.map { Optional($0.attempt) }),
                         PGArray.literal(requests.map { Optional($0) }), nodeID, Self.channel,
+                        PGArray.literal(attempts.map { Optional(Self.encodeLabels($0.runsOn)) }),
                     ]
                 ) { rows, row in
                     DispatchKey(
@@ -119,7 +121,8 @@ extension PostgresRunStore: TaskDispatch {
                 WITH claimed AS (
                     UPDATE dispatches SET claimed_by = $1, claimed_at = \(Self.now)
                     WHERE (run_id, task_idx, attempt) IN (
-                        SELECT run_id, task_idx, attempt FROM dispatches WHERE claimed_by IS NULL
+                        SELECT run_id, task_idx, attempt FROM dispatches
+                        WHERE claimed_by IS NULL AND $3::jsonb @> runs_on
                         ORDER BY published_at LIMIT $2 FOR UPDATE SKIP LOCKED)
                     RETURNING run_id, task_idx, attempt, request
                 ), marked AS (
@@ -127,7 +130,7 @@ extension PostgresRunStore: TaskDispatch {
                     WHERE a.run_id = c.run_id AND a.task_idx = c.task_idx AND a.attempt = c.attempt
                 )
                 SELECT request FROM claimed
-                """, [nodeID, String(limit)]
+                """, [nodeID, String(limit), Self.encodeLabels(labels.withLock { $0 })]
             ) { $0.string($1, 0) ?? "" }
         }
         let attempts = try requests.map { try JSONDecoder().decode(DispatchedAttempt.self, from: Data($0.utf8)) }

@@ -154,6 +154,7 @@ extension PostgresRunStore {
             task_idx integer NOT NULL,
             attempt integer NOT NULL,
             request text NOT NULL,
+            runs_on jsonb NOT NULL DEFAULT '{}',
             published_at double precision NOT NULL,
             claimed_by text,
             claimed_at double precision,

@@ -21,6 +21,8 @@ public final class PostgresRunStore: Sendable {
     let owned = Mutex<[String: Int64]>([:])
     /// Cluster mode: told which runs a write found taken over by another node.
     let fencedListener = Mutex<(@Sendable ([String]) -> Void)?>(nil)
+    /// Cluster mode: this node's labels, as registered (what its claims may satisfy).
+    let labels = Mutex<[String: String]>([:])
     /// Cluster mode: the attempts this node claimed and runs, until it reports them.
     let claims = Mutex<Set<DispatchKey>>([])
     /// Cluster mode: the connection that LISTENs for other nodes' wake-ups.
