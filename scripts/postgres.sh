@@ -33,7 +33,7 @@ start)
     if [ "${3:-}" = "--durable" ]; then durability="-c synchronous_commit=off"; fi
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o \
         "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir/data \
-         -c max_connections=400 $durability" >/dev/null
+         -c max_connections=400 $durability ${BATON_POSTGRES_OPTIONS:-}" >/dev/null
     echo "postgres://baton@127.0.0.1:$port/postgres"
     ;;
 stop)

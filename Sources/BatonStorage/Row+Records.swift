@@ -16,6 +16,9 @@ struct StoredRun {
         spec_json, spec_hash, cancel_requests, deadline_hit
         """
 
+    /// `columns` with an empty spec, for pages of summaries (`listRuns`).
+    static let summaryColumns = columns.replacingOccurrences(of: "spec_json", with: "x'' AS spec_json")
+
     init(row: Row) throws {
         seq = try row.decode(atIndex: 0)
         record = RunRecord(

@@ -106,7 +106,7 @@ extension SQLiteRunStore {
         // One row past the page tells whether there is a next page.
         arguments += [limit + 1]
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let sql = "SELECT \(StoredRun.columns) FROM runs \(filter) ORDER BY seq DESC LIMIT ?"
+        let sql = "SELECT \(StoredRun.summaryColumns) FROM runs \(filter) ORDER BY seq DESC LIMIT ?"
         var rows = try pool.read { db in
             try Array(Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments).map(StoredRun.init(row:)))
         }

@@ -85,6 +85,8 @@ public protocol RunStore: Sendable {
     func task(runID: String, named name: String) throws -> TaskRecord?
     /// The attempts of one task, ordered by attempt number.
     func attempts(runID: String, taskIndex: Int) throws -> [AttemptRecord]
+    /// One page of runs, newest first. Their `specJSON` is empty: a runs page shows
+    /// summaries, and a stored spec can be megabytes (`run(id:)` has it).
     func listRuns(_ query: RunQuery) throws -> RunPage
     /// Runs whose status is `queued` or `running`, oldest first.
     func unfinishedRuns() throws -> [RunRecord]

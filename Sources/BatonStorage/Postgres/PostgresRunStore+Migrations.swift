@@ -45,6 +45,9 @@ extension PostgresRunStore {
         }
     }
 
+    // Tasks and attempts are rewritten as a run progresses (pending, running, ended): room
+    // left in each page (fillfactor) lets PostgreSQL update them in place (HOT) rather
+    // than move every version and touch the primary-key index.
     // Dates are double precision seconds since 1970, as in SQLite. `seq` orders the runs
     // list and is the content of its cursors. `owner_node` and `owner_generation` say
     // which node executes a run and fence a node that lost it (issue 9); `run_key` makes
@@ -89,7 +92,7 @@ extension PostgresRunStore {
             pgid integer,
             retry_at double precision,
             PRIMARY KEY (run_id, idx)
-        );
+        ) WITH (fillfactor = 70);
 
         CREATE TABLE attempts (
             run_id text NOT NULL,
@@ -105,7 +108,7 @@ extension PostgresRunStore {
             node text,
             PRIMARY KEY (run_id, task_idx, attempt),
             FOREIGN KEY (run_id, task_idx) REFERENCES tasks (run_id, idx) ON DELETE CASCADE
-        );
+        ) WITH (fillfactor = 70);
 
         CREATE TABLE workflows (
             name text PRIMARY KEY,

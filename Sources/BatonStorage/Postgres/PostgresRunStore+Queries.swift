@@ -69,7 +69,8 @@ extension PostgresRunStore {
         parameters.append(String(limit + 1))
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         var rows = try read(
-            "SELECT \(StoredRun.columns) FROM runs \(filter) ORDER BY seq DESC LIMIT $\(parameters.count)", parameters
+            "SELECT \(Self.summaryColumns) FROM runs \(filter) ORDER BY seq DESC LIMIT $\(parameters.count)",
+            parameters
         ) { try $0.storedRun($1) }
         var nextCursor: String?
         if rows.count > limit {
@@ -111,6 +112,9 @@ extension PostgresRunStore {
         }
         return Dictionary(pairs, uniquingKeysWith: +)
     }
+
+    /// The run columns with an empty spec (see `RunStore.listRuns`).
+    static let summaryColumns = StoredRun.columns.replacingOccurrences(of: "spec_json", with: "''::bytea AS spec_json")
 
     /// Runs one statement and maps each row.
     func read<T>(_ sql: String, _ parameters: [String?], _ row: (PGResult, Int) throws -> T) throws -> [T] {
