@@ -161,7 +161,9 @@ import Testing
             let exit = try await server.terminate()
             let shutdown = ContinuousClock.now - stopping
             #expect(exit.status == 0, "\(exit)")
-            #expect(shutdown < .seconds(5), "shutdown took \(shutdown) with kill_grace_seconds 1")
+            // The run's grace (1 s), not the server's default (10 s): under 9 s even when the
+            // whole suite loads the 2 cores (5 s was exceeded in CI: 5.25 s, 6.5 s).
+            #expect(shutdown < .seconds(9), "shutdown took \(shutdown) with kill_grace_seconds 1")
             for pid in [shell, child] {
                 #expect(!ProcessTable.isAlive(pid), "task process \(pid) survived the shutdown")
             }
