@@ -64,7 +64,6 @@ struct Server {
         }
         let control: any RunControl =
             (opened.store as? PostgresRunStore).map { ClusterRunControl(local: observed, store: $0) } ?? observed
-        (opened.store as? PostgresRunStore)?.onFenced { executor.abandon(runIDs: $0) }
         let notifier = Notifier(
             store: store, logger: logger,
             onChange: { runID in
@@ -164,8 +163,9 @@ struct Server {
             bound = try server.start()
         } catch {
             cron.lead(false)
+            coordinator?.stopListening()
             executor.shutdown()
-            coordinator?.stop()
+            coordinator?.leave()
             throw ServeError.setup("cannot listen on \(command.listen): \(error)")
         }
         let shown = bound.host.contains(":") ? "[\(bound.host)]" : bound.host
@@ -191,9 +191,10 @@ struct Server {
         logger.info("shutting down", metadata: ["signal": "\(trap.first ?? 0)"])
         server.stop()
         cron.lead(false)
+        coordinator?.stopListening()
         executor.shutdown()
         // After the executor recorded its tasks as interrupted: the other nodes take over.
-        coordinator?.stop()
+        coordinator?.leave()
         notifier.stop()
         opened.close()
         logger.info("stopped")

@@ -497,3 +497,24 @@ def test_tasks_run_on_the_nodes_whose_labels_they_ask_for_and_wait_for_one(clust
                        f"WHERE a.run_id = {quote(run_id)} AND t.name = 'mars'") == [["n3"]]
     listed = {n["id"]: n["labels"] for n in plain.request("GET", "/v1/nodes")[1]["nodes"]}
     assert listed == {"n1": {}, "n2": {"gpu": "true", "zone": "a"}, "n3": {"zone": "mars"}}
+
+
+def test_a_node_restarted_at_once_reports_the_tasks_it_was_running_as_lost(cluster):
+    owner, worker = cluster.start(2)
+    tasks = [{"name": f"hold{i}", "command": "sleep 3"} for i in range(8)]
+    tasks.append({"name": "remote", "command": journaled(cluster.journal, "sleep 3")})
+    run_id = owner.submit({"name": "restart-within-lease", "tasks": tasks})
+    deadline = time.monotonic() + 15
+    while cluster.sql(f"SELECT a.node FROM attempts a JOIN tasks t ON t.run_id = a.run_id AND t.idx = a.task_idx "
+                      f"WHERE a.run_id = {quote(run_id)} AND t.name = 'remote'") != [["n2"]]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    # Killed and back under the same id before its lease could expire: its claim died with it.
+    worker.kill()
+    for pid in attempt_processes(run_id, "remote", 1):
+        os.kill(pid, signal.SIGKILL)
+    worker.start()
+    run = cluster.wait(run_id)
+    remote = next(task for task in run["tasks"] if task["name"] == "remote")
+    assert run["status"] == "succeeded" and remote["attempt"] == 2, remote
+    assert cluster.journal_counts()[f"{run_id}/remote"] == 1

@@ -86,6 +86,9 @@ public protocol TaskDispatch: Sendable {
     func stop(_ key: DispatchKey, signal: Int32) throws -> Bool
     /// Withdraws every attempt of these runs (their owner restarts; claimers stop them).
     func withdraw(runIDs: [String]) throws
+    /// The runs whose rows the last writes refused because another node owns them now;
+    /// taken once. The executor reads it right after each write, before any spawn.
+    func takeFencedRuns() -> [String]
     /// The worker slots of every live node: the size of the cluster's pool.
     func liveSlots(leaseSeconds: Double) throws -> Int
 

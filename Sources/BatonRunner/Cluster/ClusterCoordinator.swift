@@ -58,11 +58,19 @@ public final class ClusterCoordinator: Sendable {
         thread.start()
     }
 
-    /// Stops the thread, gives up the cron lease and marks this node stopped, so the other
-    /// nodes take over its unfinished runs at once. Call after the executor shut down.
-    public func stop() {
-        stopping.store(true, ordering: .releasing)
+    /// Stops the thread: no more commands, wake-ups or take-overs are passed to the
+    /// executor. Call BEFORE the executor shuts down (a cancel from another node would
+    /// otherwise wait forever for an executor that no longer reads its inbox).
+    public func stopListening() {
+        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
         finished.wait()
+    }
+
+    /// Gives up the cron lease and marks this node stopped, so the other nodes take over its
+    /// unfinished runs at once. Call AFTER the executor shut down (its tasks are recorded
+    /// as interrupted by then).
+    public func leave() {
+        stopListening()
         loop.leave()
     }
 }

@@ -14,6 +14,12 @@ extension ExecutorLoop {
                 reactor.signalGroup(pid: pid, SIGKILL)
                 killed += 1
             }
+            // Its attempts on other nodes are the new owner's business now (it withdrew
+            // them): this machine only needs them to end, so that it ends too.
+            for (ref, _) in remoteAttempts where ref.runID == runID {
+                remoteAttempts[ref] = nil
+                engine.processLost(ref, reason: "the run was taken over by another node", now: now)
+            }
             logger.warning(
                 "run taken over by another node; killed its tasks here",
                 metadata: ["run": "\(runID)", "processes": "\(killed)"])

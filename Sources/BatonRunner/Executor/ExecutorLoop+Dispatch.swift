@@ -123,10 +123,14 @@ extension ExecutorLoop {
                 }
             }
             if beat != nil || news.contains("work") { workMayExist = true }
+            if beat != nil || news.contains("stops") {
+                for key in try dispatch.revokedClaims() { killForeign(key, report: false) }
+            }
         } catch {
             logger.error("cluster dispatch failed", metadata: ["error": "\(error)"])
         }
         claimIfFree()
+        reportEnded()
     }
 
     /// Feeds the engine how an attempt that ran elsewhere ended.
@@ -208,14 +212,17 @@ extension ExecutorLoop {
     }
 
     /// Reports the foreign attempts that ended this round (one statement).
+    /// A report that fails (the database is away) is kept and sent again with the next
+    /// ones, at the latest on the next heartbeat: the owner must hear of every end.
     func reportEnded() {
         guard !toReport.isEmpty else { return }
-        let outcomes = toReport
-        toReport.removeAll()
         do {
-            try configuration.dispatch?.finish(outcomes)
+            try configuration.dispatch?.finish(toReport)
+            toReport.removeAll()
         } catch {
-            logger.error("could not report tasks' ends to their runs' nodes", metadata: ["error": "\(error)"])
+            logger.error(
+                "could not report tasks' ends to their runs' nodes; retrying",
+                metadata: ["count": "\(toReport.count)", "error": "\(error)"])
         }
     }
 

@@ -357,6 +357,11 @@ final class ExecutorLoop: @unchecked Sendable {
         }
         unwrittenBatch = nil
         unwrittenSince = nil
+        // Cluster mode: runs another node took over were not written; their spawns of
+        // this round must not happen (they are failed as the run's abandon says).
+        if let fenced = configuration.dispatch?.takeFencedRuns(), !fenced.isEmpty {
+            abandon(fenced, now: clock.now())
+        }
         observers.onBatch?(stored)
     }
 

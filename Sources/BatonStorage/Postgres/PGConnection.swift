@@ -19,7 +19,7 @@ final class PGConnection: @unchecked Sendable {
     ///
     /// - Throws: `PGError.connection` naming the server's or libpq's reason.
     init(url: String) throws {
-        guard let connection = PQconnectdb(url) else {
+        guard let connection = PQconnectdb(Self.withTimeouts(url)) else {
             throw PGError.connection("libpq could not allocate a connection")
         }
         guard PQstatus(connection) == CONNECTION_OK else {
@@ -33,6 +33,18 @@ final class PGConnection: @unchecked Sendable {
     }
 
     deinit { PQfinish(handle) }
+
+    /// `url` with a connect timeout and TCP keepalives unless it sets them: a database that
+    /// is unreachable, or a connection cut without a reset, must fail a call, not hang it.
+    static func withTimeouts(_ url: String) -> String {
+        var extra: [String] = []
+        if !url.contains("connect_timeout=") { extra.append("connect_timeout=10") }
+        if !url.contains("keepalives_idle=") { extra.append("keepalives_idle=10") }
+        if !url.contains("keepalives_interval=") { extra.append("keepalives_interval=5") }
+        if !url.contains("keepalives_count=") { extra.append("keepalives_count=3") }
+        guard !extra.isEmpty, url.contains("://") else { return url }
+        return url + (url.contains("?") ? "&" : "?") + extra.joined(separator: "&")
+    }
 
     /// Round trips to the server by every connection of this process (statements,
     /// preparations, BEGIN and COMMIT): what the cluster benchmark divides by attempts.

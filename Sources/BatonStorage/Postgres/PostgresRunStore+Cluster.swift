@@ -27,6 +27,17 @@ extension PostgresRunStore: ClusterStore {
                         started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, state = 'live'
                     """,
                     [node.id, node.hostname, Self.encodeLabels(node.labels), String(node.slots), node.version])
+                // A restart within the lease: the attempts this node had claimed died with
+                // its previous process. Their owners restart or fail them now.
+                try connection.query(
+                    """
+                    WITH ended AS (
+                        UPDATE dispatches SET finished_at = \(Self.now), lost = 'interrupted: node ' || $1 || ' restarted'
+                        WHERE claimed_by = $1 AND finished_at IS NULL
+                        RETURNING run_id
+                    )
+                    SELECT pg_notify($2, 'done:' || r.owner_node) FROM ended JOIN runs r ON r.id = ended.run_id
+                    """, [node.id, Self.channel])
             }
         }
     }
@@ -79,7 +90,21 @@ extension PostgresRunStore: ClusterStore {
                         WHERE status IN ('queued', 'running') AND COALESCE(owner_node, '') = $3 AND \(lost)
                         RETURNING \(StoredRun.columns), owner_generation
                         """, [nodeID, lease, owner])
-                    return try (0..<rows.count).map { (try rows.storedRun($0).record, Int64(rows.int($0, 13) ?? 0)) }
+                    let runs = try (0..<rows.count).map {
+                        (try rows.storedRun($0).record, Int64(rows.int($0, 13) ?? 0))
+                    }
+                    // In the same transaction: the lost owner's published attempts are
+                    // withdrawn (the resume restarts or fails them), and the nodes running
+                    // them are told at commit to stop them.
+                    try connection.query(
+                        """
+                        WITH withdrawn AS (
+                            DELETE FROM dispatches WHERE run_id = ANY($1::text[]) RETURNING claimed_by
+                        )
+                        SELECT pg_notify($2, 'stop:' || claimed_by) FROM withdrawn
+                        WHERE claimed_by IS NOT NULL
+                        """, [PGArray.literal(runs.map { Optional($0.0.id) }), Self.channel])
+                    return runs
                 }
             }
             guard !runs.isEmpty else { continue }
@@ -103,12 +128,12 @@ extension PostgresRunStore: ClusterStore {
             FROM unnest($1::text[], $2::int8[]) AS o (id, generation) JOIN runs r ON r.id = o.id
             """, [PGArray.literal(ids), PGArray.literal(ids.map { Int(mine[$0]!) }), nodeID]
         ) { ($0.string($1, 0) ?? "", $0.bool($1, 1) ?? false, $0.bool($1, 2) ?? false) }
-        // Finished runs need no fencing any more; runs missing from the table were never
-        // committed (a rolled-back insert).
+        // Finished runs need no fencing any more. A run missing from the table is kept: its
+        // insert may not be committed yet (a large run's tasks are still being written).
         let lost = rows.filter { !$0.2 }.map(\.0)
-        let keep = Set(rows.filter { $0.1 && $0.2 }.map(\.0))
+        let drop = Set(rows.filter { !($0.1 && $0.2) }.map(\.0))
         owned.withLock { owned in
-            for id in ids where !keep.contains(id) { owned[id] = nil }
+            for id in drop { owned[id] = nil }
         }
         return lost
     }
@@ -133,13 +158,14 @@ extension PostgresRunStore: ClusterStore {
         owned.withLock { owned in
             for id in fenced { owned[id] = nil }
         }
-        let listener = fencedListener.withLock { $0 }
-        listener?(fenced.sorted())
+        fencedRuns.withLock { $0 += fenced.sorted() }
     }
 
-    /// Called with the runs a write found taken over by another node (cluster mode).
-    public func onFenced(_ listener: @escaping @Sendable ([String]) -> Void) {
-        fencedListener.withLock { $0 = listener }
+    public func takeFencedRuns() -> [String] {
+        fencedRuns.withLock { runs in
+            defer { runs.removeAll() }
+            return runs
+        }
     }
 
     public func nodes(leaseSeconds: Double) throws -> [ClusterNode] {

@@ -10,18 +10,25 @@ extension PostgresRunStore: TaskDispatch {
         guard let nodeID, !attempts.isEmpty else { return [] }
         let encoder = JSONEncoder()
         let requests = try attempts.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        // The generation this node holds each run by: a run taken over meanwhile publishes nothing.
+        let mine = owned.withLock { $0 }
         return try write {
-            // Only for runs this node still owns (a node that lost a run publishes nothing
-            // of it). Identical notifications of one transaction are delivered once.
+            // Only for runs this node still owns, by the generation it believes in (a node
+            // that lost a run publishes nothing of it); a take-over deletes the run's
+            // dispatches in its own transaction, and the run rows are share-locked here: a
+            // take-over waits for this statement and then deletes these rows, or this
+            // statement sees its new generation. Identical notifications of one
+            // transaction are delivered once.
             Set(
                 try read(
                     """
                     WITH published AS (
                         INSERT INTO dispatches (run_id, task_idx, attempt, request, runs_on, published_at)
                         SELECT u.run_id, u.task_idx, u.attempt, u.request, u.runs_on::jsonb, \(Self.now)
-                        FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $7::text[])
-                            AS u (run_id, task_idx, attempt, request, runs_on)
-                        JOIN runs r ON r.id = u.run_id AND r.owner_node = $5
+                        FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $7::text[], $8::int8[])
+                            AS u (run_id, task_idx, attempt, request, runs_on, generation)
+                        JOIN runs r ON r.id = u.run_id AND r.owner_node = $5 AND r.owner_generation = u.generation
+                        FOR SHARE OF r
                         ON CONFLICT (run_id, task_idx, attempt) DO NOTHING
                         RETURNING run_id, task_idx, attempt
                     )
@@ -33,6 +40,7 @@ extension PostgresRunStore: TaskDispatch {
                         PGArray.literal(attempts.map { Optional($0.attempt) }),
                         PGArray.literal(requests.map { Optional($0) }), nodeID, Self.channel,
                         PGArray.literal(attempts.map { Optional(Self.encodeLabels($0.runsOn)) }),
+                        PGArray.literal(attempts.map { Optional(Int(mine[$0.runID] ?? -1)) }),
                     ]
                 ) { rows, row in
                     DispatchKey(
@@ -142,9 +150,6 @@ extension PostgresRunStore: TaskDispatch {
 
     public func finish(_ outcomes: [DispatchOutcome]) throws {
         guard let nodeID, !outcomes.isEmpty else { return }
-        claims.withLock { claims in
-            for outcome in outcomes { claims.remove(outcome.key) }
-        }
         try write {
             try pool.withConnection { connection in
                 try connection.query(
@@ -171,6 +176,10 @@ extension PostgresRunStore: TaskDispatch {
                         Self.channel,
                     ])
             }
+        }
+        // Held until reported: a claim whose report failed is still this node's.
+        claims.withLock { claims in
+            for outcome in outcomes { claims.remove(outcome.key) }
         }
     }
 

@@ -19,8 +19,8 @@ public final class PostgresRunStore: Sendable {
     /// Cluster mode: the runs this node executes, and the generation of its ownership of
     /// each. Its writes of a run are fenced by both (PostgresRunStore+Cluster).
     let owned = Mutex<[String: Int64]>([:])
-    /// Cluster mode: told which runs a write found taken over by another node.
-    let fencedListener = Mutex<(@Sendable ([String]) -> Void)?>(nil)
+    /// Cluster mode: runs a write found taken over by another node, until taken.
+    let fencedRuns = Mutex<[String]>([])
     /// Cluster mode: this node's labels, as registered (what its claims may satisfy).
     let labels = Mutex<[String: String]>([:])
     /// Cluster mode: the attempts this node claimed and runs, until it reports them.
