@@ -16,6 +16,11 @@ struct StoredRun {
         spec_json, spec_hash, cancel_requests, deadline_hit
         """
 
+    init(seq: Int64, record: RunRecord) {
+        self.seq = seq
+        self.record = record
+    }
+
     /// `columns` with an empty spec, for pages of summaries (`listRuns`).
     static let summaryColumns = columns.replacingOccurrences(of: "spec_json", with: "x'' AS spec_json")
 

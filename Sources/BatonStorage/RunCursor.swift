@@ -32,3 +32,13 @@ enum RunCursor {
         return seq
     }
 }
+
+extension RunPage {
+    /// The page of `rows`, fetched with one row more than `limit` to tell whether there is
+    /// a next page; its cursor is the `seq` of the page's last run.
+    static func of(_ rows: [StoredRun], limit: Int) -> RunPage {
+        guard rows.count > limit else { return RunPage(runs: rows.map(\.record), nextCursor: nil) }
+        let page = rows.prefix(limit)
+        return RunPage(runs: page.map(\.record), nextCursor: page.last.map { RunCursor.encode(seq: $0.seq) })
+    }
+}

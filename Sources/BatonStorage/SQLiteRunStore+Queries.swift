@@ -107,15 +107,10 @@ extension SQLiteRunStore {
         arguments += [limit + 1]
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let sql = "SELECT \(StoredRun.summaryColumns) FROM runs \(filter) ORDER BY seq DESC LIMIT ?"
-        var rows = try pool.read { db in
+        let rows = try pool.read { db in
             try Array(Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments).map(StoredRun.init(row:)))
         }
-        var nextCursor: String?
-        if rows.count > limit {
-            rows.removeLast(rows.count - limit)
-            nextCursor = rows.last.map { RunCursor.encode(seq: $0.seq) }
-        }
-        return RunPage(runs: rows.map(\.record), nextCursor: nextCursor)
+        return RunPage.of(rows, limit: limit)
     }
 
     /// Runs whose status is `queued` or `running`, oldest first.

@@ -62,18 +62,6 @@ extension SQLiteRunStore: WorkflowStore, RunCreationStore {
         }
     }
 
-    public func insertKeyedRun(
-        _ run: RunRecord, tasks: [TaskRecord], key: String, firedAt: Date?
-    ) throws -> KeyedInsert {
-        try createRun(NewRunRows(record: run, tasks: tasks, notifications: [], key: key, firedAt: firedAt))
-    }
-
-    /// The run, its tasks, its notification queue and (when keyed) the run key and the
-    /// workflow's marks, in one transaction.
-    public func createRun(_ rows: NewRunRows) throws -> KeyedInsert {
-        try createRuns([rows])[0]
-    }
-
     /// Every run of `rows` as `createRun` writes it, all in ONE transaction. A key is
     /// looked up inside the transaction, where writes are serialised: a taken key skips
     /// that run (`.duplicate`) without a constraint error undoing the others.

@@ -37,9 +37,15 @@ public protocol RunCreationStore: Sendable {
 }
 
 extension RunCreationStore {
-    /// One transaction per run, for stores that cannot do better.
+    /// One transaction per run, for stores that cannot do better. (A store implements
+    /// `createRun`, `createRuns` or both: each defaults to the other.)
     public func createRuns(_ rows: [NewRunRows]) throws -> [KeyedInsert] {
         try rows.map { try createRun($0) }
+    }
+
+    /// One run, as `createRuns` writes it.
+    public func createRun(_ rows: NewRunRows) throws -> KeyedInsert {
+        try createRuns([rows])[0]
     }
 
     /// A store without stored workflows resolves no `workflow: NAME` task.

@@ -67,3 +67,12 @@ public protocol WorkflowStore: Sendable {
     /// on every due instant, and must not decode specs to answer).
     func activeRunIDsByWorkflow() throws -> [String: [String]]
 }
+
+extension WorkflowStore where Self: RunCreationStore {
+    /// A keyed run without notifications, as `createRun` writes it.
+    public func insertKeyedRun(
+        _ run: RunRecord, tasks: [TaskRecord], key: String, firedAt: Date?
+    ) throws -> KeyedInsert {
+        try createRun(NewRunRows(record: run, tasks: tasks, notifications: [], key: key, firedAt: firedAt))
+    }
+}

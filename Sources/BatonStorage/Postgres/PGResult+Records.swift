@@ -5,7 +5,7 @@ import Foundation
 // the SQLite store selects (StoredRun.columns, TaskRecord.columns, AttemptRecord.columns).
 extension PGResult {
     /// A run row (`StoredRun.columns`): its `seq` and the record.
-    func storedRun(_ row: Int) throws -> (seq: Int64, record: RunRecord) {
+    func storedRun(_ row: Int) throws -> StoredRun {
         let record = RunRecord(
             id: try required(row, 1, "runs", "id"),
             name: try required(row, 2, "runs", "name"),
@@ -19,7 +19,7 @@ extension PGResult {
             specHash: string(row, 10) ?? "",
             cancelRequests: int(row, 11) ?? 0,
             deadlineHit: bool(row, 12) ?? false)
-        return (Int64(int(row, 0) ?? 0), record)
+        return StoredRun(seq: Int64(int(row, 0) ?? 0), record: record)
     }
 
     /// A task row (`TaskRecord.columns`).

@@ -68,16 +68,11 @@ extension PostgresRunStore {
         let limit = min(max(1, query.limit), 1_000_000)
         parameters.append(String(limit + 1))
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        var rows = try read(
+        let rows = try read(
             "SELECT \(Self.summaryColumns) FROM runs \(filter) ORDER BY seq DESC LIMIT $\(parameters.count)",
             parameters
         ) { try $0.storedRun($1) }
-        var nextCursor: String?
-        if rows.count > limit {
-            rows.removeLast(rows.count - limit)
-            nextCursor = rows.last.map { RunCursor.encode(seq: $0.seq) }
-        }
-        return RunPage(runs: rows.map(\.record), nextCursor: nextCursor)
+        return RunPage.of(rows, limit: limit)
     }
 
     /// Runs whose status is `queued` or `running`, oldest first: in cluster mode only the

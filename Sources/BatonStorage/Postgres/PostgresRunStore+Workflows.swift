@@ -65,16 +65,6 @@ extension PostgresRunStore: WorkflowStore, RunCreationStore {
         }
     }
 
-    public func insertKeyedRun(
-        _ run: RunRecord, tasks: [TaskRecord], key: String, firedAt: Date?
-    ) throws -> KeyedInsert {
-        try createRun(NewRunRows(record: run, tasks: tasks, notifications: [], key: key, firedAt: firedAt))
-    }
-
-    public func createRun(_ rows: NewRunRows) throws -> KeyedInsert {
-        try createRuns([rows])[0]
-    }
-
     /// Every run of `rows` in ONE transaction. A taken key skips that run only: the insert
     /// says ON CONFLICT DO NOTHING, which waits for a concurrent insert of the same key
     /// (another node firing the same instant) and then sees it.
