@@ -30,3 +30,29 @@ extension ExecutorLoop {
         }
     }
 }
+
+extension ExecutorLoop {
+    /// Runs taken over from a lost node. One this node had itself lost earlier, and whose
+    /// abandoned machine is still ending here, waits for that machine to be gone.
+    func adopt(_ runs: [RunRecord], interruption: String, now: Date) {
+        deferredAdoptions += runs.filter { abandoned.contains($0.id) }.map { ($0, interruption) }
+        do {
+            try resume(runs.filter { !abandoned.contains($0.id) }, interruption: interruption, now: now)
+        } catch {
+            logger.error("could not take over runs", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Called by the loop between rounds (`resume` settles a round of its own).
+    func resumeDeferredAdoptions() {
+        guard !deferredAdoptions.isEmpty else { return }
+        let ready = deferredAdoptions.filter { engine.runs[$0.record.id] == nil }
+        guard !ready.isEmpty else { return }
+        deferredAdoptions.removeAll { engine.runs[$0.record.id] == nil }
+        for (record, interruption) in ready {
+            // Read again: the record given at adoption is older than what the store holds.
+            let current = ((try? store.run(id: record.id)) ?? nil) ?? record
+            adopt([current], interruption: interruption, now: clock.now())
+        }
+    }
+}

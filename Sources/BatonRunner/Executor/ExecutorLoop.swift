@@ -40,6 +40,9 @@ final class ExecutorLoop: @unchecked Sendable {
     /// Runs another node took over (cluster mode): their tasks are killed, nothing new of
     /// them starts, their end is not announced (ExecutorLoop+Cluster).
     var abandoned: Set<String> = []
+    /// Runs this node took (back) over while its old, abandoned machine of them still ends:
+    /// resumed once that machine is gone.
+    var deferredAdoptions: [(record: RunRecord, interruption: String)] = []
     /// Cluster mode (ExecutorLoop+Dispatch): attempts of this node's runs published to
     /// other nodes, by task (the attempt number); attempts of other nodes' runs running
     /// here, by tag and by key; those whose claim was withdrawn; whether published work may
@@ -101,6 +104,7 @@ final class ExecutorLoop: @unchecked Sendable {
         while true {
             handleInbox(now: clock.now())
             settle()
+            resumeDeferredAdoptions()
             if let reply = shutdownReply {
                 stopAllForShutdown()
                 reply.send(())
@@ -165,11 +169,7 @@ final class ExecutorLoop: @unchecked Sendable {
             case .shutdown(let reply):
                 shutdownReply = reply
             case .adopt(let runs, let interruption):
-                do {
-                    try resume(runs, interruption: interruption, now: now)
-                } catch {
-                    logger.error("could not take over runs", metadata: ["error": "\(error)"])
-                }
+                adopt(runs, interruption: interruption, now: now)
             case .abandon(let runIDs):
                 abandon(runIDs, now: now)
             case .clusterNews(let news, let beat):
@@ -336,6 +336,14 @@ final class ExecutorLoop: @unchecked Sendable {
         batch.runs += fresh.runs
         batch.tasks += fresh.tasks
         batch.attempts += fresh.attempts
+        if !abandoned.isEmpty {
+            // A run another node took over is never written from here again, even if this
+            // node takes it back before its old machine has ended (the fence would then
+            // let that machine's writes through).
+            batch.runs.removeAll { abandoned.contains($0.id) }
+            batch.tasks.removeAll { abandoned.contains($0.runID) }
+            batch.attempts.removeAll { abandoned.contains($0.runID) }
+        }
         guard !batch.isEmpty else { return }
         // Stored and announced times are wall-clock ones, even after the clock was stepped
         // (a failed batch is kept on the engine's clock and moved again when retried).
