@@ -36,6 +36,9 @@ struct Server {
         defer { withExtendedLifetime(lock) {} }
         let opened = try openStore(directory: directory)
         let store = opened.store
+        // Cluster mode: the same store is also the cluster's membership and dispatch port.
+        let cluster = store as? PostgresRunStore
+        let labels = try command.nodeLabels()
         let runFinished = RunFinishedListeners()
         let revisions = RunRevisions()
         let metrics = BatonMetrics(version: BatonVersion.current)
@@ -46,8 +49,7 @@ struct Server {
         let executor = Executor(
             configuration: ExecutorConfiguration(
                 dataDirectory: directory, decodeSpec: { try SpecParser.parse($0, format: .json, maxTasks: Int.max) },
-                workers: command.workers, dispatch: opened.store as? PostgresRunStore,
-                nodeName: (opened.store as? PostgresRunStore)?.nodeID ?? "local", labels: try command.nodeLabels()),
+                workers: command.workers, dispatch: cluster, nodeName: cluster?.nodeID ?? "local", labels: labels),
             store: store, logger: logger,
             onBatch: { batch in
                 revisions.bump(Set(batch.runs.map(\.id) + batch.tasks.map(\.runID)))
@@ -58,12 +60,11 @@ struct Server {
             onRunCreated: { record, spec, tasks in live.runCreated(record, taskCount: spec.tasks.count, tasks: tasks) })
         let stats = executor.stats
         metrics.readPool(workers: { stats.workers }, busy: { stats.busySlots }, ready: { stats.readyTasks })
-        if opened.store is PostgresRunStore { metrics.readDatabase(roundTrips: { PostgresRunStore.roundTrips }) }
+        if cluster != nil { metrics.readDatabase(roundTrips: { PostgresRunStore.roundTrips }) }
         let observed = ObservedRunControl(executor) { record, spec, tasks in
             live.runCreated(record, taskCount: spec.tasks.count, tasks: tasks)
         }
-        let control: any RunControl =
-            (opened.store as? PostgresRunStore).map { ClusterRunControl(local: observed, store: $0) } ?? observed
+        let control: any RunControl = cluster.map { ClusterRunControl(local: observed, store: $0) } ?? observed
         let notifier = Notifier(
             store: store, logger: logger,
             onChange: { runID in
@@ -82,7 +83,6 @@ struct Server {
         } catch {
             throw ServeError.setup("cannot start the executor: \(error)")
         }
-        let cluster = opened.store as? PostgresRunStore
         let cronLateAfter =
             cluster == nil
             ? CronPlanner.defaultLateAfter : max(CronPlanner.defaultLateAfter, 2 * command.nodeLeaseSeconds)
@@ -104,8 +104,7 @@ struct Server {
             let membership = ClusterCoordinator(
                 store: cluster,
                 node: ClusterNode(
-                    id: nodeID, hostname: ProcessInfo.processInfo.hostName, labels: try command.nodeLabels(),
-                    slots: command.workers,
+                    id: nodeID, hostname: ProcessInfo.processInfo.hostName, labels: labels, slots: command.workers,
                     version: BatonVersion.current),
                 executor: executor, logger: logger,
                 timing: ClusterCoordinator.Timing(leaseSeconds: command.nodeLeaseSeconds),
@@ -136,7 +135,6 @@ struct Server {
         } else {
             let started = Date()
             let workers = command.workers
-            let labels = try command.nodeLabels()
             context.nodes = {
                 [
                     ClusterNode(

@@ -14,12 +14,6 @@ extension ExecutorLoop {
                 reactor.signalGroup(pid: pid, SIGKILL)
                 killed += 1
             }
-            // Its attempts on other nodes are the new owner's business now (it withdrew
-            // them): this machine only needs them to end, so that it ends too.
-            for (ref, _) in remoteAttempts where ref.runID == runID {
-                remoteAttempts[ref] = nil
-                engine.processLost(ref, reason: "the run was taken over by another node", now: now)
-            }
             logger.warning(
                 "run taken over by another node; killed its tasks here",
                 metadata: ["run": "\(runID)", "processes": "\(killed)"])
@@ -27,11 +21,15 @@ extension ExecutorLoop {
             // once its processes are reaped (its rows are not written any more).
             engine.cancel(runID: runID, now: now)
             engine.cancel(runID: runID, now: now)
+            // Its attempts on other nodes are the new owner's business now (it withdrew
+            // them): this machine only needs them to end (cancelled: the run is halted).
+            for (ref, _) in remoteAttempts where ref.runID == runID {
+                remoteAttempts[ref] = nil
+                engine.processLost(ref, reason: "the run was taken over by another node", now: now)
+            }
         }
     }
-}
 
-extension ExecutorLoop {
     /// Runs taken over from a lost node. One this node had itself lost earlier, and whose
     /// abandoned machine is still ending here, waits for that machine to be gone.
     func adopt(_ runs: [RunRecord], interruption: String, now: Date) {

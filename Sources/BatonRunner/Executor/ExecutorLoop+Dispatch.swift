@@ -10,7 +10,7 @@ import Glibc
 // - As any node, free local slots claim published attempts ("foreign" ones: of runs this
 //   node does not own), run them, and report how they ended.
 extension ExecutorLoop {
-    /// The attempts of this node's runs that run elsewhere (or wait to be claimed).
+    /// Processes running on this machine: this node's runs' and other nodes' attempts.
     var localProcessCount: Int { tagToRef.count + foreignOfTag.count }
 
     /// Whether `plan` goes to another node: no local slot is free, and it is a plain
@@ -112,7 +112,6 @@ extension ExecutorLoop {
                 for outcome in try dispatch.takeLostAttempts(leaseSeconds: beat.leaseSeconds) {
                     apply(outcome, now: now)
                 }
-                for key in try dispatch.revokedClaims() { killForeign(key, report: false) }
             }
             if beat != nil || news.contains("done") {
                 for outcome in try dispatch.takeOutcomes() { apply(outcome, now: now) }

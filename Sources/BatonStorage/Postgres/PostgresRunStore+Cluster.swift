@@ -139,17 +139,20 @@ extension PostgresRunStore: ClusterStore {
     }
 
     /// The fenced engine round (see fencedApplySQL): rows of runs this node no longer owns
-    /// are not written, and the fenced listener is told which runs those were.
+    /// are not written, and `takeFencedRuns` names those runs.
     func applyFenced(_ batch: StoreBatch, node: String, _ parameters: [String?]) throws {
-        let mine = owned.withLock { $0 }
         let touched = Set(batch.runs.map(\.id) + batch.tasks.map(\.runID) + batch.attempts.map(\.runID))
-        let believed = touched.filter { mine[$0] != nil }
-        let ids = Array(believed)
+        // Only the batch's runs are looked up (a node may own thousands of runs).
+        let believed = owned.withLock { owned in touched.compactMap { id in owned[id].map { (id, Int($0)) } } }
         let written = try write {
             try pool.withConnection { connection in
                 let result = try connection.query(
                     Self.fencedApplySQL,
-                    parameters + [PGArray.literal(ids), PGArray.literal(ids.map { Int(mine[$0]!) }), node])
+                    parameters + [
+                        PGArray.literal(believed.map { Optional($0.0) }),
+                        PGArray.literal(believed.map { Optional($0.1) }),
+                        node,
+                    ])
                 return Set((result.string(0, 1) ?? "").split(separator: ",").map(String.init))
             }
         }

@@ -11,7 +11,7 @@ extension PostgresRunStore: TaskDispatch {
         let encoder = JSONEncoder()
         let requests = try attempts.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
         // The generation this node holds each run by: a run taken over meanwhile publishes nothing.
-        let mine = owned.withLock { $0 }
+        let generations = owned.withLock { owned in attempts.map { owned[$0.runID].map(Int.init) ?? -1 } }
         return try write {
             // Only for runs this node still owns, by the generation it believes in (a node
             // that lost a run publishes nothing of it); a take-over deletes the run's
@@ -40,7 +40,7 @@ extension PostgresRunStore: TaskDispatch {
                         PGArray.literal(attempts.map { Optional($0.attempt) }),
                         PGArray.literal(requests.map { Optional($0) }), nodeID, Self.channel,
                         PGArray.literal(attempts.map { Optional(Self.encodeLabels($0.runsOn)) }),
-                        PGArray.literal(attempts.map { Optional(Int(mine[$0.runID] ?? -1)) }),
+                        PGArray.literal(generations.map { Optional($0) }),
                     ]
                 ) { rows, row in
                     DispatchKey(
