@@ -42,8 +42,11 @@ struct Server {
         let runFinished = RunFinishedListeners()
         let revisions = RunRevisions()
         let metrics = BatonMetrics(version: BatonVersion.current)
+        let sharedEvents = cluster.map { ClusterEvents(relay: $0, logger: logger) }
         let live = LiveEvents(
-            hub: EventHub(maxStreams: command.maxEventStreams), metrics: metrics, store: store, logger: logger)
+            hub: EventHub(maxStreams: command.maxEventStreams, onFirstListener: sharedEvents?.firstListenerArrived),
+            metrics: metrics, store: store, logger: logger)
+        live.relay = sharedEvents?.published
         live.start()
         defer { live.stop() }
         let executor = Executor(
@@ -108,7 +111,8 @@ struct Server {
                     version: BatonVersion.current),
                 executor: executor, logger: logger,
                 timing: ClusterCoordinator.Timing(leaseSeconds: command.nodeLeaseSeconds),
-                onCronLeadership: { cron.lead($0) }, onWorkflowsChanged: { cron.workflowsChanged() })
+                onCronLeadership: { cron.lead($0) }, onWorkflowsChanged: { cron.workflowsChanged() },
+                events: sharedEvents?.sharing(live: live))
             do {
                 try membership.start()
             } catch {
@@ -128,6 +132,7 @@ struct Server {
         }
         context.live = live
         context.cachesRunDocuments = cluster == nil
+        context.longPollRecheck = cluster == nil ? nil : .seconds(1)
         if let cluster {
             let lease = command.nodeLeaseSeconds
             context.nodes = { try cluster.nodes(leaseSeconds: lease) }

@@ -48,6 +48,11 @@ public struct APIContext: Sendable {
     /// and another node may be the one executing the run.
     public var cachesRunDocuments = true
 
+    /// How often a long-poll looks at the store again although no event woke it (nil:
+    /// never). Cluster mode: another node's events reach this one only once it knows
+    /// this node has watchers, so a change in the first instants of a wait could be missed.
+    public var longPollRecheck: Duration?
+
     /// The one way the handlers create runs.
     var creator: RunCreator { RunCreator(store: runCreation, control: control) }
 

@@ -17,7 +17,7 @@ extension RunsAPI {
         let name = parameters["task"] ?? ""
         return .later(
             LongPoll(
-                hub: live.hub, live: live, wait: wait,
+                hub: live.hub, live: live, wait: wait, recheck: context.longPollRecheck,
                 wants: { event in
                     event.runID == id && event.task == name
                         && (event.kind == .logAppended || event.kind == .taskUpdated)

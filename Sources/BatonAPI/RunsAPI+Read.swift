@@ -57,7 +57,7 @@ extension RunsAPI {
         let id = parameters["id"] ?? ""
         return .later(
             LongPoll(
-                hub: live.hub, live: live, wait: wait,
+                hub: live.hub, live: live, wait: wait, recheck: context.longPollRecheck,
                 wants: { event in
                     event.runID == id
                         && (event.kind == .runUpdated || event.kind == .taskUpdated

@@ -61,7 +61,7 @@ import Testing
     @Test func aLiveNodeKeepsItsRunsAndAStoppedOneHandsThemOverAtOnce() throws {
         try withTwoNodes { a, b in
             try a.insertRun(sampleRun(id: "r1"), tasks: [])
-            try a.heartbeat(busySlots: 1)
+            _ = try a.heartbeat(busySlots: 1, watchers: 0, leaseSeconds: 10)
             #expect(try b.adoptLostRuns(leaseSeconds: 60).isEmpty)
             try a.markStopped()
             #expect(try b.adoptLostRuns(leaseSeconds: 60).flatMap(\.runs).map(\.id) == ["r1"])
@@ -108,6 +108,45 @@ import Testing
                 wakeUps = a.waitForWakeUp(timeout: 1)
             }
             #expect(wakeUps == ["commands"])
+        }
+    }
+}
+
+extension ClusterStoreTests {
+    @Test func eventsRelayedByOneNodeReachTheOtherInOrder() throws {
+        try withTwoNodes { a, b in
+            #expect(try !a.heartbeat(busySlots: 0, watchers: 0, leaseSeconds: 10), "nobody watches yet")
+            #expect(try !b.heartbeat(busySlots: 0, watchers: 2, leaseSeconds: 10), "b's own watchers do not count")
+            #expect(try a.heartbeat(busySlots: 0, watchers: 0, leaseSeconds: 10), "a learns that b has watchers")
+            _ = b.waitForWakeUp(timeout: 0)  // opens the LISTEN connection
+            let events = [
+                ServerEvent(kind: .runCreated, runID: "r1", data: "{}"),
+                ServerEvent(kind: .taskUpdated, runID: "r1", task: "big", data: String(repeating: "z", count: 10_000)),
+                ServerEvent(kind: .runUpdated, runID: "r1", data: #"{"status":"succeeded"}"#),
+            ]
+            try a.relay(events)
+            var received: [ServerEvent] = []
+            let started = Date()
+            while received.count < events.count && Date().timeIntervalSince(started) < 10 {
+                if b.waitForWakeUp(timeout: 1).contains("events") { received += try b.takeRelayedEvents() }
+            }
+            #expect(received == events)
+            _ = a.waitForWakeUp(timeout: 0.2)
+            #expect(try a.takeRelayedEvents().isEmpty, "a node never receives its own events")
+        }
+    }
+
+    @Test func aFirstWatcherIsAnnouncedToTheOtherNodes() throws {
+        try withTwoNodes { a, b in
+            _ = a.waitForWakeUp(timeout: 0)
+            try b.announceWatching()
+            var wakeUps: [String] = []
+            let started = Date()
+            while !wakeUps.contains("watching") && Date().timeIntervalSince(started) < 10 {
+                wakeUps += a.waitForWakeUp(timeout: 1)
+            }
+            #expect(wakeUps.contains("watching"))
+            #expect(try a.heartbeat(busySlots: 0, watchers: 0, leaseSeconds: 10), "the announcement is recorded")
         }
     }
 }

@@ -5,14 +5,17 @@ it unless BATON_REQUIRE_POSTGRES=1 (CI), which makes its absence a failure. Node
 a 2-second lease so that take-overs happen within the test's patience.
 """
 import collections
+import http.client
 import json
 import random
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -192,7 +195,7 @@ def test_nodes_starting_at_once_migrate_once_and_list_each_other(cluster):
     # Launched together on an empty database: the migrations run under an advisory lock,
     # once, and every node comes up.
     processes = cluster.start(3)
-    assert cluster.sql("SELECT count(*) FROM baton_migrations") == [["1"]]
+    assert cluster.sql("SELECT count(*) FROM baton_migrations") == [["2"]]
     status, body = processes[0].request("GET", "/v1/nodes")
     assert status == 200
     listed = {node["id"]: node for node in body["nodes"]}
@@ -570,3 +573,85 @@ def test_random_kills_freezes_and_restarts_leave_no_run_behind_and_no_task_run_u
                 assert written >= 1, (run_id, task)
     assert cluster.sql("SELECT count(*) FROM runs WHERE status IN ('queued', 'running')") == [["0"]]
     assert cluster.sql("SELECT count(*) FROM dispatches") == [["0"]]
+
+
+class EventReader:
+    """A live `GET /v1/events` stream of a node, read on a thread of its own."""
+
+    def __init__(self, node, query=""):
+        host, port = node.base.removeprefix("http://").split(":")
+        self.connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        self.connection.request("GET", "/v1/events" + query)
+        self.response = self.connection.getresponse()
+        assert self.response.status == 200
+        self.events = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self.read, daemon=True).start()
+
+    def read(self):
+        kind, data = None, None
+        try:
+            for raw in self.response:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    kind = line[7:]
+                elif line.startswith("data: "):
+                    data = json.loads(line[6:])
+                elif line == "" and kind:
+                    with self.lock:
+                        self.events.append((kind, data))
+                    kind, data = None, None
+        except (OSError, ValueError, AttributeError):
+            pass  # closed by the test (http.client drops its file under the reader)
+
+    def wait_for(self, predicate, limit=20):
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            with self.lock:
+                found = [event for event in self.events if predicate(*event)]
+            if found:
+                return found
+            time.sleep(0.05)
+        with self.lock:
+            raise AssertionError(f"no such event within {limit}s; got {[kind for kind, _ in self.events]}")
+
+    def close(self):
+        # Shut the socket first: a plain close waits for the reader's blocked read.
+        if self.connection.sock is not None:
+            self.connection.sock.shutdown(socket.SHUT_RDWR)
+        self.connection.close()
+
+
+def test_live_events_of_a_run_on_another_node_reach_every_node_s_clients(cluster):
+    owner, = cluster.start(1, extra=["--labels", "side=a"])
+    watcher, = cluster.start(1, extra=["--labels", "side=b"])
+    every = EventReader(watcher)
+    # The watcher's first stream is announced at once: the owner relays from then on.
+    time.sleep(0.5)
+    spec = {"name": "far", "runs_on": {"side": "a"}, "tasks": [
+        {"name": "talk", "command": "sleep 1; echo one; sleep 1; echo two; sleep 1"}]}
+    run_id = owner.submit(spec)
+    every.wait_for(lambda kind, data: kind == "run.created" and data["id"] == run_id)
+    detail = EventReader(watcher, f"?run={run_id}&logs=talk")
+    try:
+        detail.wait_for(lambda kind, data: kind == "log.appended" and data["task"] == "talk" and data["size"] > 0)
+        # A long-poll on the watcher answers as soon as the run changes on the owner.
+        status, headers, _ = raw_get(watcher, f"/v1/runs/{run_id}")
+        request = urllib.request.Request(
+            watcher.base + f"/v1/runs/{run_id}?wait=30s", headers={"If-None-Match": headers["ETag"]})
+        started = time.monotonic()
+        with urllib.request.urlopen(request, timeout=40) as answer:
+            changed = json.loads(answer.read())
+        assert answer.status == 200 and time.monotonic() - started < 10
+        assert changed["status"] in ("running", "succeeded")
+        ended = detail.wait_for(lambda kind, data: kind == "task.updated" and data["task"]["status"] == "succeeded")
+        assert ended[0][1]["run"] == run_id
+        every.wait_for(lambda kind, data: kind == "run.updated" and data["id"] == run_id
+                       and data["status"] == "succeeded")
+        # Everything ran on the owner: the watcher saw it all through the relay.
+        assert cluster.sql(f"SELECT DISTINCT node FROM attempts WHERE run_id = {quote(run_id)}") == [["n1"]]
+        logs = detail.wait_for(lambda kind, data: kind == "log.appended" and data["complete"])
+        assert logs[-1][1]["size"] == len(b"one\ntwo\n")
+    finally:
+        detail.close()
+        every.close()

@@ -30,9 +30,13 @@ public final class EventHub: Sendable {
         var streams = 0
     }
 
-    public init(capacity: Int = 10_000, maxStreams: Int = 256) {
+    /// Called (outside the lock) when the first listener arrives while there was none.
+    private let onFirstListener: (@Sendable () -> Void)?
+
+    public init(capacity: Int = 10_000, maxStreams: Int = 256, onFirstListener: (@Sendable () -> Void)? = nil) {
         bootID = String(UInt64.random(in: 1 ... .max), radix: 36)
         self.maxStreams = maxStreams
+        self.onFirstListener = onFirstListener
         state = Mutex(State(ring: EventRing(capacity: capacity)))
     }
 
@@ -114,7 +118,16 @@ public final class EventHub: Sendable {
     }
 
     func add(_ listener: any EventListener) {
-        state.withLock { $0.listeners[ObjectIdentifier(listener)] = listener }
+        let first = state.withLock { state in
+            state.listeners[ObjectIdentifier(listener)] = listener
+            return state.listeners.count == 1
+        }
+        if first { onFirstListener?() }
+    }
+
+    /// Event streams and long-polls waiting now.
+    public var listenerCount: Int {
+        state.withLock { $0.listeners.count }
     }
 
     func remove(_ listener: any EventListener) {

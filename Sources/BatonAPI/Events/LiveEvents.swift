@@ -9,7 +9,8 @@ import Logging
 /// It also ticks the hub's listeners: keep-alives of idle streams and long-poll deadlines.
 public final class LiveEvents: @unchecked Sendable {
     // @unchecked Sendable: `inputs`, `stopping` and `nextTick` are guarded by `condition`;
-    // `tallies` and the log state are touched by the pump thread only.
+    // `tallies` and the log state are touched by the pump thread only; `relay` is set
+    // before the thread starts.
     public let hub: EventHub
     public let metrics: BatonMetrics
     let store: any RunStore
@@ -56,7 +57,14 @@ public final class LiveEvents: @unchecked Sendable {
         case runCreated(RunRecord, taskCount: Int, tasks: [TaskRecord]?)
         case log(LogProgress)
         case event(ServerEvent)
+        /// Events another node published (cluster mode): shown as they are, never counted
+        /// in this node's metrics nor relayed again.
+        case remote([ServerEvent])
     }
+
+    /// Cluster mode: hands the events this node published to the other nodes (on the pump
+    /// thread, after they are published here). Set before ``start()``.
+    public var relay: (@Sendable ([ServerEvent]) -> Void)?
 
     public init(hub: EventHub, metrics: BatonMetrics, store: any RunStore, logger: Logger) {
         self.hub = hub
@@ -104,6 +112,12 @@ public final class LiveEvents: @unchecked Sendable {
 
     public func logProgressed(_ progress: LogProgress) { post(.log(progress)) }
 
+    /// Events another node relayed.
+    public func remoteEvents(_ events: [ServerEvent]) {
+        guard !events.isEmpty else { return }
+        post(.remote(events))
+    }
+
     /// Any other event, published as is.
     public func publish(_ kind: EventKind, runID: String? = nil, data: String) {
         post(.event(ServerEvent(kind: kind, runID: runID, data: data)))
@@ -134,7 +148,14 @@ public final class LiveEvents: @unchecked Sendable {
         while true {
             let (batch, stop) = waitForWork()
             var events: [ServerEvent] = []
-            for input in batch { convert(input, into: &events) }
+            var remote: [ServerEvent] = []
+            for input in batch {
+                if case .remote(let relayed) = input {
+                    remote += relayed
+                } else {
+                    convert(input, into: &events)
+                }
+            }
             if activeChanged {
                 updateActive()
                 activeChanged = false
@@ -145,6 +166,8 @@ public final class LiveEvents: @unchecked Sendable {
                 logsFlushedAt = now
             }
             hub.publish(events)
+            hub.publish(remote)
+            if let relay, !events.isEmpty { relay(events) }
             let tickDue = condition.withLock {
                 guard nextTick <= now else { return false }
                 requestedTick = nil
@@ -204,6 +227,8 @@ public final class LiveEvents: @unchecked Sendable {
             events.append(ServerEvent(kind: .runCreated, runID: record.id, data: data))
         case .batch(let batch):
             convert(batch, into: &events)
+        case .remote:
+            break  // published apart by the loop, never relayed
         }
     }
 

@@ -75,8 +75,10 @@ public protocol ClusterStore: Sendable {
     var nodeID: String? { get }
     /// Registers (or re-registers) this node as live.
     func registerNode(_ node: ClusterNode) throws
-    /// Renews this node's lease.
-    func heartbeat(busySlots: Int) throws
+    /// Renews this node's lease and records how many watchers (event streams, long-polls)
+    /// it has; returns whether another node live within `leaseSeconds` has watchers (then
+    /// this node relays its events).
+    func heartbeat(busySlots: Int, watchers: Int, leaseSeconds: Double) throws -> Bool
     /// A clean shutdown: the other nodes may take this node's runs at once.
     func markStopped() throws
     /// Takes over the unfinished runs of nodes whose lease expired more than
@@ -103,6 +105,7 @@ public protocol ClusterStore: Sendable {
     /// this node, or unknown).
     func remoteNodeURL(runID: String, taskIndex: Int, attempt: Int) throws -> (node: String, url: String?)?
     /// Blocks up to `timeout` seconds for a wake-up from another node; returns what it was
-    /// about (`commands`, `workflows`, `stopped`), empty on timeout.
+    /// about (`commands`, `workflows`, `stopped`, `work`, `done`, `stops`, `watching`,
+    /// `events`), empty on timeout.
     func waitForWakeUp(timeout: Double) -> [String]
 }

@@ -35,13 +35,16 @@ public final class ClusterCoordinator: Sendable {
     ///   - onCronLeadership: on the coordinator thread, true when this node starts firing
     ///     cron schedules, false when it must stop (lease lost or shutdown).
     ///   - onWorkflowsChanged: another node changed stored workflows.
+    ///   - events: live events shared with the other nodes (nil: this node's clients see
+    ///     only its own runs).
     public init(
         store: any ClusterStore, node: ClusterNode, executor: Executor, logger: Logger, timing: Timing,
-        onCronLeadership: @escaping @Sendable (Bool) -> Void, onWorkflowsChanged: @escaping @Sendable () -> Void
+        onCronLeadership: @escaping @Sendable (Bool) -> Void, onWorkflowsChanged: @escaping @Sendable () -> Void,
+        events: ClusterEventSharing? = nil
     ) {
         loop = ClusterCoordinatorLoop(
             store: store, node: node, executor: executor, logger: logger, timing: timing,
-            onCronLeadership: onCronLeadership, onWorkflowsChanged: onWorkflowsChanged)
+            onCronLeadership: onCronLeadership, onWorkflowsChanged: onWorkflowsChanged, events: events)
     }
 
     /// Registers this node, takes over what lost nodes left, then starts the thread.
@@ -89,6 +92,7 @@ final class ClusterCoordinatorLoop: @unchecked Sendable {
     let timing: ClusterCoordinator.Timing
     let onCronLeadership: @Sendable (Bool) -> Void
     let onWorkflowsChanged: @Sendable () -> Void
+    let events: ClusterEventSharing?
     var leadsCron = false
     var lastBeat = Date()
     var failing = false
@@ -96,9 +100,10 @@ final class ClusterCoordinatorLoop: @unchecked Sendable {
     init(
         store: any ClusterStore, node: ClusterNode, executor: Executor, logger: Logger,
         timing: ClusterCoordinator.Timing, onCronLeadership: @escaping @Sendable (Bool) -> Void,
-        onWorkflowsChanged: @escaping @Sendable () -> Void
+        onWorkflowsChanged: @escaping @Sendable () -> Void, events: ClusterEventSharing?
     ) {
         self.store = store
+        self.events = events
         self.dispatch = store as? any TaskDispatch
         self.node = node
         self.executor = executor
@@ -116,6 +121,8 @@ final class ClusterCoordinatorLoop: @unchecked Sendable {
             if wakeUps.contains("commands") { carryOutCommands() }
             if wakeUps.contains("workflows") { onWorkflowsChanged() }
             if wakeUps.contains("stopped") { adopt() }
+            if wakeUps.contains("watching") { events?.othersWatch.set(true) }
+            if wakeUps.contains("events") { takeRelayedEvents() }
             let news = Set(wakeUps).intersection(["work", "done", "stops"])
             if !news.isEmpty { executor.clusterNews(news) }
             if Date() >= nextBeat {
@@ -135,7 +142,11 @@ final class ClusterCoordinatorLoop: @unchecked Sendable {
                     "runs were taken over by other nodes", metadata: ["runs": "\(lost.joined(separator: ","))"])
                 executor.abandon(runIDs: lost)
             }
-            try store.heartbeat(busySlots: executor.stats.localProcesses)
+            let watchers = events?.watchers() ?? 0
+            let othersWatch = try store.heartbeat(
+                busySlots: executor.stats.localProcesses, watchers: watchers, leaseSeconds: timing.leaseSeconds)
+            events?.othersWatch.recorded(watchers: watchers)
+            events?.othersWatch.set(othersWatch)
             lastBeat = Date()
             if failing {
                 failing = false
@@ -169,6 +180,15 @@ final class ClusterCoordinatorLoop: @unchecked Sendable {
             }
         } catch {
             logger.error("could not take over the runs of lost nodes", metadata: ["error": "\(error)"])
+        }
+    }
+
+    func takeRelayedEvents() {
+        guard let events, let relay = store as? any EventRelay else { return }
+        do {
+            events.received(try relay.takeRelayedEvents())
+        } catch {
+            logger.error("could not read events other nodes relayed", metadata: ["error": "\(error)"])
         }
     }
 

@@ -180,6 +180,8 @@ extension ExecutorLoop {
             let marks = ProcessScan.Marks(runID: attempt.runID, task: attempt.taskName, attempt: attempt.attempt)
             marksOfTag[tag] = marks
             liveAttempts.insert(marks)
+            // Its log grows here: this node tells live clients (and relays to the others).
+            if observers.onLog != nil { logOfTag[tag] = (attempt.runID, attempt.taskName, attempt.attempt) }
         } catch {
             appendToLog(attempt.logPath, "baton: \(error)\n")
             toReport.append(DispatchOutcome(key: attempt.key, exitCode: 127, signal: nil, failure: "\(error)"))

@@ -24,7 +24,8 @@ extension PostgresRunStore: ClusterStore {
                     VALUES ($1, $2, $3, $4, 0, $5, \(Self.now), \(Self.now), 'live')
                     ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, labels = excluded.labels,
                         slots = excluded.slots, busy_slots = 0, version = excluded.version,
-                        started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, state = 'live'
+                        started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, state = 'live',
+                        watchers = 0
                     """,
                     [node.id, node.hostname, Self.encodeLabels(node.labels), String(node.slots), node.version])
                 // A restart within the lease: the attempts this node had claimed died with
@@ -42,13 +43,24 @@ extension PostgresRunStore: ClusterStore {
         }
     }
 
-    public func heartbeat(busySlots: Int) throws {
-        guard let nodeID else { return }
-        try write {
+    public func heartbeat(busySlots: Int, watchers: Int, leaseSeconds: Double) throws -> Bool {
+        guard let nodeID else { return false }
+        return try write {
             try pool.withConnection { connection in
-                try connection.query(
-                    "UPDATE nodes SET heartbeat_at = \(Self.now), busy_slots = $2, state = 'live' WHERE id = $1",
-                    [nodeID, String(busySlots)])
+                // Also drops relayed events nobody fetched within a minute.
+                let rows = try connection.query(
+                    """
+                    WITH beat AS (
+                        UPDATE nodes SET heartbeat_at = \(Self.now), busy_slots = $2, watchers = $3, state = 'live'
+                        WHERE id = $1
+                    ), expired AS (
+                        DELETE FROM event_relay WHERE created_at < \(Self.now) - 60
+                    )
+                    SELECT count(*) FROM nodes
+                    WHERE id <> $1 AND watchers > 0 AND state = 'live' AND heartbeat_at > \(Self.now) - $4
+                    """,
+                    [nodeID, String(busySlots), String(watchers), PGText.double(leaseSeconds)])
+                return (rows.int(0, 0) ?? 0) > 0
             }
         }
     }
@@ -296,15 +308,16 @@ extension PostgresRunStore: ClusterStore {
             return []
         }
         do {
-            let mine = "commands:" + (nodeID ?? "")
+            let me = nodeID ?? ""
             return try connection.notifications(timeout: timeout).compactMap { payload in
-                if payload == mine { return "commands" }
+                if payload == "commands:" + me { return "commands" }
                 if payload == "workflows" { return "workflows" }
                 if payload.hasPrefix("stopped:") { return "stopped" }
                 if payload == "work" { return "work" }
-                if payload == "done:" + (nodeID ?? "") { return "done" }
-                if payload == "stop:" + (nodeID ?? "") { return "stops" }
-                return nil
+                if payload == "done:" + me { return "done" }
+                if payload == "stop:" + me { return "stops" }
+                if payload.hasPrefix("watching:") { return payload == "watching:" + me ? nil : "watching" }
+                return receiveRelayed(payload) ? "events" : nil
             }
         } catch {
             listener.withLock { $0 = nil }

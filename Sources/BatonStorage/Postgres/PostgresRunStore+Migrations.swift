@@ -5,7 +5,8 @@ import BatonCore
 extension PostgresRunStore {
     /// Every migration this binary knows, in order.
     static let migrations: [(identifier: String, sql: String)] = [
-        ("v1 runs, tasks, attempts, workflows, notifications, nodes", schemaV1)
+        ("v1 runs, tasks, attempts, workflows, notifications, nodes", schemaV1),
+        ("v2 live events across nodes", schemaV2),
     ]
 
     /// Arbitrary, fixed: the advisory lock that serialises migrations across nodes.
@@ -188,5 +189,18 @@ extension PostgresRunStore {
             expires_at double precision NOT NULL,
             generation bigint NOT NULL
         )
+        """
+
+    // Live events across nodes: how many watchers each node has (the others relay their
+    // events while some node has any), and events too big for a notification's payload.
+    private static let schemaV2 = """
+        ALTER TABLE nodes ADD COLUMN watchers integer NOT NULL DEFAULT 0;
+        CREATE TABLE event_relay (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            origin text NOT NULL,
+            created_at double precision NOT NULL,
+            body text NOT NULL
+        );
+        CREATE INDEX event_relay_created ON event_relay (created_at)
         """
 }

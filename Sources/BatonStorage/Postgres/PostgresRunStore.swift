@@ -27,6 +27,8 @@ public final class PostgresRunStore: Sendable {
     let claims = Mutex<Set<DispatchKey>>([])
     /// Cluster mode: the connection that LISTENs for other nodes' wake-ups.
     let listener = Mutex<PGConnection?>(nil)
+    /// Cluster mode: events other nodes relayed, received on `listener`, until taken.
+    let relayedInbox = Mutex<[RelayedItem]>([])
 
     /// Connects to `url` and brings the schema up to date (several nodes starting at once
     /// migrate once: the migrations run under an advisory lock).
