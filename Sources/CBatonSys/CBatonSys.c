@@ -39,14 +39,6 @@ int baton_eventfd(void) {
     return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
 
-int baton_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
-    return posix_spawn_file_actions_addchdir_np(actions, path);
-}
-
-int baton_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int lowfd) {
-    return posix_spawn_file_actions_addclosefrom_np(actions, lowfd);
-}
-
 int baton_peek_exited(pid_t pid) {
     siginfo_t info;
     // waitid(2): "zero out the si_pid field before the call and check for a nonzero value

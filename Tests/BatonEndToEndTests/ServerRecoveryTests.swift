@@ -53,8 +53,11 @@ import Testing
             let lateID = try #require(late["id"] as? String)
 
             try await server.kill9()
-            // The tasks of the dead server are still there (nobody stopped them).
-            #expect(ProcessTable.isAlive(oldRestartable))
+            // The tasks die with their server (PR_SET_PDEATHSIG on each task's leader), so
+            // nothing of a crashed node runs on while another node takes its runs over.
+            try await waitUntil("the killed server's tasks to die with it", within: .seconds(5)) {
+                [oldRestartable, oldFragile, oldOther].allSatisfy { !ProcessTable.isAlive($0) }
+            }
 
             try await server.start()
             let list = try await server.client.get("/v1/runs?limit=1000")

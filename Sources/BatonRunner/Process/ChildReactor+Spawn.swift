@@ -114,34 +114,19 @@ extension ChildReactor {
         return pid
     }
 
-    /// posix_spawn(3) with the reactor's attributes and this child's file actions.
-    /// Returns 0 or an error number. glibc reports the exec's own failure (ENOENT, EACCES,
-    /// ENOEXEC) and a failed file action (the chdir) as posix_spawn's result, and reaps
-    /// the failed child itself.
+    /// `baton_spawn` (vfork and exec, as posix_spawn(3) does, plus PR_SET_PDEATHSIG so that
+    /// a task dies with its server). Returns 0 or an error number: the exec's own failure
+    /// (ENOENT, EACCES, ENOEXEC) or the chdir's, the failed child reaped.
     private func spawnProcess(
         _ pid: inout pid_t, executable: String, argv: borrowing CStringArray,
         envp: borrowing CStringArray, stdinFD: Int32, stdoutFD: Int32, workingDirectory: String?
     ) -> Int32 {
-        var actions = posix_spawn_file_actions_t()
-        var result = posix_spawn_file_actions_init(&actions)
-        guard result == 0 else { return result }
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        // dup2 clears FD_CLOEXEC on the new descriptor: these three survive exec.
-        result = posix_spawn_file_actions_adddup2(&actions, stdinFD, 0)
-        guard result == 0 else { return result }
-        result = posix_spawn_file_actions_adddup2(&actions, stdoutFD, 1)
-        guard result == 0 else { return result }
-        result = posix_spawn_file_actions_adddup2(&actions, stdoutFD, 2)
-        guard result == 0 else { return result }
-        // Belt and braces over O_CLOEXEC: a descriptor opened without it anywhere in the
-        // server (by a library, or raced with by another thread) still stops here.
-        result = baton_spawn_file_actions_addclosefrom(&actions, 3)
-        guard result == 0 else { return result }
         if let workingDirectory {
-            result = baton_spawn_file_actions_addchdir(&actions, workingDirectory)
-            guard result == 0 else { return result }
+            return workingDirectory.withCString { directory in
+                baton_spawn(&pid, executable, argv.pointers, envp.pointers, stdinFD, stdoutFD, directory)
+            }
         }
-        return posix_spawn(&pid, executable, &actions, spawnAttributes, argv.pointers, envp.pointers)
+        return baton_spawn(&pid, executable, argv.pointers, envp.pointers, stdinFD, stdoutFD, nil)
     }
 
     private static func spawnError(
@@ -158,11 +143,11 @@ extension ChildReactor {
             }
             return .commandNotFound(command)
         case EACCES: return .permissionDenied(executable)
-        default: return .system("posix_spawn \(executable)", code)
+        default: return .system("spawn \(executable)", code)
         }
     }
 
-    /// Checked before spawning: posix_spawn would report a failed chdir with the same
+    /// Checked before spawning: the spawn would report a failed chdir with the same
     /// ENOENT/EACCES as a failed exec, and the two must read differently.
     static func checkWorkingDirectory(_ path: String) throws(SpawnError) {
         var info = stat()

@@ -27,8 +27,6 @@ public final class ChildReactor {
 
     /// `/dev/null`, opened once and `dup2`ed onto every child's stdin.
     let devNullFD: Int32
-    /// Built once: the same flags, mask and defaults serve every spawn.
-    let spawnAttributes: UnsafeMutablePointer<posix_spawnattr_t>
     /// One read buffer shared by all pipes (the reactor is single-threaded).
     let readBuffer: UnsafeMutableRawBufferPointer
     /// False only in tests, to exercise the path taken when `pidfd_open` is unavailable.
@@ -92,7 +90,6 @@ public final class ChildReactor {
         // A daemon started with fd 0-2 closed would hand those numbers out; a child's
         // dup2(devNull, 0) must never clobber a descriptor it is about to dup2 elsewhere.
         devNullFD = Self.movedAboveStandardDescriptors(devNull)
-        spawnAttributes = Self.makeSpawnAttributes()
         readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
         self.usesPidFDs = usesPidFDs
     }
@@ -102,8 +99,6 @@ public final class ChildReactor {
         for child in children.values {
             _ = finish(child, force: true)
         }
-        posix_spawnattr_destroy(spawnAttributes)
-        spawnAttributes.deallocate()
         readBuffer.deallocate()
         close(devNullFD)
         close(epollFD)
@@ -135,33 +130,6 @@ public final class ChildReactor {
     public static func killLeftoverGroup(_ pgid: Int32) -> Bool {
         guard pgid > 1, pgid != getpgrp() else { return false }
         return kill(-pgid, SIGKILL) == 0
-    }
-
-    private static func makeSpawnAttributes() -> UnsafeMutablePointer<posix_spawnattr_t> {
-        let attributes = UnsafeMutablePointer<posix_spawnattr_t>.allocate(capacity: 1)
-        attributes.initialize(to: posix_spawnattr_t())
-        posix_spawnattr_init(attributes)
-        // Process group 0: "the child's process group ID shall be made equal to its process
-        // ID" (posix_spawn(3), POSIX_SPAWN_SETPGROUP). glibc's posix_spawn suspends the
-        // parent (CLONE_VFORK) until the child has exec'd, so the group exists when
-        // posix_spawn returns: no window where kill(-pid) misses the child.
-        posix_spawnattr_setpgroup(attributes, 0)
-        // The spawning thread may block signals (a server often blocks SIGTERM/SIGINT to
-        // handle them on one thread); the mask is inherited by exec, so reset it.
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(attributes, &emptyMask)
-        // Ignored signals stay ignored across execve(2) ("signals set to be ignored ... are
-        // set to be ignored by the new process image"), and Swift servers ignore SIGPIPE:
-        // a task's `yes | head` would then spin on EPIPE. Default every catchable signal.
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        sigdelset(&defaults, SIGKILL)
-        sigdelset(&defaults, SIGSTOP)
-        posix_spawnattr_setsigdefault(attributes, &defaults)
-        let flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
-        posix_spawnattr_setflags(attributes, Int16(flags))
-        return attributes
     }
 
     /// `fd` itself when it is above 2, else a close-on-exec duplicate that is (and `fd`

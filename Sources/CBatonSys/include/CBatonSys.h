@@ -1,6 +1,5 @@
 #ifndef BATON_CBATONSYS_H
 #define BATON_CBATONSYS_H
-#include <spawn.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -40,14 +39,14 @@ int baton_epoll_wait(int epfd, uint64_t *keys, int capacity, int timeout_ms);
 /// Returns the descriptor, or -1 with errno set.
 int baton_eventfd(void);
 
-/// posix_spawn_file_actions_addchdir_np(3) (glibc 2.29+): the child changes directory
-/// after the other file actions queued before it and before exec, so a relative
-/// executable path is resolved in the new directory. Returns 0 or an error number.
-int baton_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path);
-
-/// posix_spawn_file_actions_addclosefrom_np(3) (glibc 2.34+): the child closes every
-/// descriptor >= `lowfd` (close_range(2)) before exec. Returns 0 or an error number.
-int baton_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int lowfd);
+/// Starts `path` as a new process leading its own process group: stdin from `stdin_fd`,
+/// stdout and stderr on `output_fd`, no other descriptor, every signal at its default and
+/// none blocked, in `directory` (NULL: the server's), and killed (SIGKILL) when the calling
+/// thread ends (PR_SET_PDEATHSIG; its process dying included). Returns 0 with the pid in `pid_out`, or the error number of what
+/// failed (the exec's ENOENT, EACCES, ENOEXEC, ETXTBSY; the chdir's), the failed child
+/// already reaped.
+int baton_spawn(pid_t *pid_out, const char *path, char *const argv[], char *const envp[], int stdin_fd,
+                int output_fd, const char *directory);
 
 /// Whether child `pid` has exited, WITHOUT reaping it: waitid(P_PID, pid, WEXITED |
 /// WNOHANG | WNOWAIT). An exited child stays a zombie, so its pid (and process group id)

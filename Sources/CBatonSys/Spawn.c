@@ -1,0 +1,80 @@
+#define _GNU_SOURCE
+#include "CBatonSys.h"
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+// Between vfork and exec the child shares the server's memory and runs on the spawning
+// thread's stack: it makes system calls only, and reports a failure through
+// `child_error` (the parent reads it once the child has exec'd or exited). This is what
+// glibc's posix_spawn does (clone with CLONE_VM | CLONE_VFORK); Baton does it itself only
+// to add PR_SET_PDEATHSIG, which posix_spawn has no attribute for.
+
+static void close_from_three(void) {
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+    // Kernels before 5.9: close one by one, up to the descriptor limit (bounded).
+    struct rlimit limit;
+    long highest = 65536;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && (long)limit.rlim_cur < highest)
+        highest = (long)limit.rlim_cur;
+    for (long fd = 3; fd < highest; fd++) close((int)fd);
+}
+
+int baton_spawn(pid_t *pid_out, const char *path, char *const argv[], char *const envp[], int stdin_fd,
+                int output_fd, const char *directory) {
+    volatile int child_error = 0;
+    sigset_t all, previous;
+    sigfillset(&all);
+    // No signal handler may run in the child while it shares the parent's memory.
+    pthread_sigmask(SIG_BLOCK, &all, &previous);
+    pid_t parent = getpid();
+    pid_t pid = vfork();
+    if (pid == 0) {
+        // Ignored signals stay ignored across execve and the server ignores SIGPIPE (a
+        // task's `yes | head` would spin on EPIPE): default every catchable signal.
+        struct sigaction standard = {0};
+        standard.sa_handler = SIG_DFL;
+        for (int number = 1; number < NSIG; number++) {
+            if (number != SIGKILL && number != SIGSTOP) sigaction(number, &standard, NULL);
+        }
+        // Its own process group (pgid = pid), so the whole task can be signalled.
+        if (setpgid(0, 0) != 0) goto failed;
+        // Dies with the server (kill -9 included): a task must not outlive the node that
+        // runs it, or a take-over would run it twice at once. The parent is this thread;
+        // it is the executor's, which outlives its children.
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) goto failed;
+        if (getppid() != parent) _exit(127);  // the server died already
+        if (dup2(stdin_fd, 0) < 0 || dup2(output_fd, 1) < 0 || dup2(output_fd, 2) < 0) goto failed;
+        // Belt and braces over O_CLOEXEC: a descriptor opened without it anywhere in the
+        // server (by a library, or raced with by another thread) still stops here.
+        close_from_three();
+        if (directory != NULL && chdir(directory) != 0) goto failed;
+        // The spawning thread may block signals; the mask is inherited by exec.
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execve(path, argv, envp);
+    failed:
+        child_error = errno != 0 ? errno : EINVAL;
+        _exit(127);
+    }
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (pid < 0) return saved;
+    if (child_error != 0) {
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        return child_error;
+    }
+    *pid_out = pid;
+    return 0;
+}
