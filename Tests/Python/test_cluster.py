@@ -689,3 +689,37 @@ def test_live_events_of_a_run_on_another_node_reach_every_node_s_clients(cluster
     finally:
         detail.close()
         every.close()
+
+
+def test_one_webhook_delivery_sent_to_every_node_at_once_starts_one_run(cluster):
+    import hashlib
+    import hmac
+    nodes = cluster.start(3)
+    secret = "s3cret"
+    status, body = nodes[0].request("PUT", "/v1/workflows/ci", {
+        "spec": {"name": "ci", "tasks": [{"name": "t", "command": journaled(cluster.journal)}]},
+        "webhook": {"secret": secret}})
+    assert status in (200, 201), body
+    payload = json.dumps({"ref": "refs/heads/main"}).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()
+    answers = []
+
+    def deliver(node):
+        request = urllib.request.Request(node.base + "/v1/hooks/ci", data=payload, method="POST", headers={
+            "Content-Type": "application/json", "X-GitHub-Delivery": "d-42", "X-GitHub-Event": "push",
+            "X-Hub-Signature-256": signature})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            answers.append((answer.status, json.loads(answer.read())))
+
+    threads = [threading.Thread(target=deliver, args=(node,)) for node in nodes for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [status for status, _ in answers] == [202] * 6
+    assert len({body["run_id"] for _, body in answers}) == 1, answers
+    assert sorted(body["duplicate"] for _, body in answers) == [False] + [True] * 5
+    run_id = answers[0][1]["run_id"]
+    assert cluster.wait(run_id)["status"] == "succeeded"
+    assert cluster.sql("SELECT count(*) FROM runs WHERE workflow = 'ci'") == [["1"]]
+    assert cluster.journal_counts() == {f"{run_id}/t": 1}
