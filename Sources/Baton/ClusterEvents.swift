@@ -3,21 +3,50 @@ import BatonCore
 import BatonRunner
 import Foundation
 import Logging
-import Synchronization
 
 /// Cluster mode: wires this node's live events to the other nodes' (issue 9). Its clients
 /// see the runs every node executes, and the events it publishes reach the others while
 /// some other node has watchers.
-final class ClusterEvents: Sendable {
+///
+/// Relaying runs on a thread of its own: a slow or unreachable database must never hold
+/// up the live-events thread, which serves this node's own streams and long-polls. Its
+/// queue is bounded; past the bound, events are dropped (and the drop logged), not kept.
+final class ClusterEvents: @unchecked Sendable {
+    // @unchecked Sendable: `pending`, `dropped`, `stopping` and `running` are guarded by
+    // `condition`; `failing` is touched by the relay thread only.
     let relay: any EventRelay
     let othersWatch = RemoteWatchers()
     let logger: Logger
-    /// Whether the last relay failed (logged once per outage, not once per batch).
-    private let failing = Atomic<Bool>(false)
+    static let maxPending = 20_000
+
+    private let condition = NSCondition()
+    private var pending: [ServerEvent] = []
+    private var dropped = 0
+    private var stopping = false
+    private var running = false
+    private let finished = DispatchSemaphore(value: 0)
+    private var failing = false
 
     init(relay: any EventRelay, logger: Logger) {
         self.relay = relay
         self.logger = logger
+    }
+
+    func start() {
+        condition.withLock { running = true }
+        let thread = Thread { [self] in loop() }
+        thread.name = "baton-event-relay"
+        thread.start()
+    }
+
+    /// Stops the thread (before the store closes); what is still queued is not sent.
+    func stop() {
+        let wasRunning = condition.withLock {
+            stopping = true
+            condition.signal()
+            return running
+        }
+        if wasRunning { finished.wait() }
     }
 
     /// For ``EventHub``: a first watcher on this node is announced at once, so that the
@@ -33,17 +62,17 @@ final class ClusterEvents: Sendable {
         }
     }
 
-    /// For ``LiveEvents``: the events this node published, relayed while someone reads them.
+    /// For ``LiveEvents``: the events this node published, queued for relaying while
+    /// someone on another node reads them.
     func published(_ events: [ServerEvent]) {
         guard othersWatch.present else { return }
-        do {
-            try relay.relay(events)
-            if failing.exchange(false, ordering: .relaxed) { logger.notice("relaying live events again") }
-        } catch {
-            if !failing.exchange(true, ordering: .relaxed) {
-                logger.warning(
-                    "could not relay live events to the other nodes", metadata: ["error": "\(error)"])
+        condition.withLock {
+            guard pending.count + events.count <= Self.maxPending else {
+                dropped += events.count
+                return
             }
+            if pending.isEmpty { condition.signal() }
+            pending += events
         }
     }
 
@@ -52,5 +81,40 @@ final class ClusterEvents: Sendable {
         ClusterEventSharing(
             watchers: { [hub = live.hub] in hub.listenerCount }, othersWatch: othersWatch,
             received: { [live] in live.remoteEvents($0) })
+    }
+
+    private func loop() {
+        while true {
+            let (batch, lost, stop) = condition.withLock {
+                while pending.isEmpty && dropped == 0 && !stopping { condition.wait() }
+                defer {
+                    pending.removeAll(keepingCapacity: true)
+                    dropped = 0
+                }
+                return (pending, dropped, stopping)
+            }
+            if stop {
+                condition.withLock { running = false }
+                finished.signal()
+                return
+            }
+            if lost > 0 {
+                logger.warning(
+                    "dropped live events for the other nodes: relaying fell behind", metadata: ["events": "\(lost)"])
+            }
+            guard !batch.isEmpty else { continue }
+            do {
+                try relay.relay(batch)
+                if failing {
+                    failing = false
+                    logger.notice("relaying live events again")
+                }
+            } catch {
+                if !failing {
+                    failing = true
+                    logger.warning("could not relay live events to the other nodes", metadata: ["error": "\(error)"])
+                }
+            }
+        }
     }
 }

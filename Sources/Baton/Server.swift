@@ -47,6 +47,8 @@ struct Server {
             hub: EventHub(maxStreams: command.maxEventStreams, onFirstListener: sharedEvents?.firstListenerArrived),
             metrics: metrics, store: store, logger: logger)
         live.relay = sharedEvents?.published
+        sharedEvents?.start()
+        defer { sharedEvents?.stop() }
         live.start()
         defer { live.stop() }
         let executor = Executor(
@@ -199,6 +201,7 @@ struct Server {
         // After the executor recorded its tasks as interrupted: the other nodes take over.
         coordinator?.leave()
         notifier.stop()
+        sharedEvents?.stop()
         opened.close()
         logger.info("stopped")
     }

@@ -21,7 +21,8 @@
 
 static void close_from_three(void) {
     if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
-    // Kernels before 5.9: close one by one, up to the descriptor limit (bounded).
+    // Kernels before 5.9: close one by one, up to the descriptor limit (bounded: past
+    // 65536, a descriptor the server opened without O_CLOEXEC could reach the task).
     struct rlimit limit;
     long highest = 65536;
     if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && (long)limit.rlim_cur < highest)
@@ -48,9 +49,12 @@ int baton_spawn(pid_t *pid_out, const char *path, char *const argv[], char *cons
         }
         // Its own process group (pgid = pid), so the whole task can be signalled.
         if (setpgid(0, 0) != 0) goto failed;
-        // Dies with the server (kill -9 included): a task must not outlive the node that
-        // runs it, or a take-over would run it twice at once. The parent is this thread;
-        // it is the executor's, which outlives its children.
+        // Dies with the server (kill -9 included): a task's leader must not outlive the
+        // node that runs it, or a take-over would run it twice at once. Only the leader:
+        // its children live on until a restart (or a take-over on this machine) kills
+        // them by their marks; and exec of a set-user-ID or file-capability program
+        // clears the death signal. The "parent" is the calling THREAD: the executor's, or
+        // the main thread for runs resumed at start-up; both outlive their children.
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) goto failed;
         if (getppid() != parent) _exit(127);  // the server died already
         if (dup2(stdin_fd, 0) < 0 || dup2(output_fd, 1) < 0 || dup2(output_fd, 2) < 0) goto failed;

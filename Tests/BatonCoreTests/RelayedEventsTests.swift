@@ -50,8 +50,22 @@ import Testing
         #expect(RelayedEvents.event(ofLine: line[...]) == big)
     }
 
+    @Test func payloadsOfDifferentRelaysNeverMatch() {
+        // PostgreSQL delivers identical payloads of one transaction once.
+        let events = [ServerEvent(kind: .runUpdated, runID: "r", data: "{}")]
+        let first = RelayedEvents.pack(events, origin: "n", stamp: 1)
+        let second = RelayedEvents.pack(events, origin: "n", stamp: 2)
+        #expect(first != second)
+        guard case .payload(let payload) = second.first else {
+            Issue.record("expected a payload")
+            return
+        }
+        #expect(RelayedEvents.origin(of: payload) == "n")
+        #expect(RelayedEvents.unpack(payload)?.events == events)
+    }
+
     @Test func otherPayloadsAndUnknownKindsAreIgnored() {
         #expect(RelayedEvents.unpack("work") == nil)
-        #expect(RelayedEvents.unpack("events:n\nfuture.kind\tr\t\t{}")?.events == [])
+        #expect(RelayedEvents.unpack("events:n\t1.0\nfuture.kind\tr\t\t{}")?.events == [])
     }
 }

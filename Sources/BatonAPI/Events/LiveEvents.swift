@@ -126,10 +126,10 @@ public final class LiveEvents: @unchecked Sendable {
     /// Makes the pump tick listeners by `instant` (a long-poll's deadline).
     func tick(by instant: ContinuousClock.Instant) {
         condition.withLock {
-            if instant < nextTick {
-                requestedTick = instant
-                condition.signal()
-            }
+            // Always kept (not only when earlier than `nextTick`): the pump may be between
+            // clearing the last request and planning its next tick, with `nextTick` stale.
+            requestedTick = min(requestedTick ?? instant, instant)
+            condition.signal()
         }
     }
 

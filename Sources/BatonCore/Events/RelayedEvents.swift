@@ -1,8 +1,10 @@
 /// How a cluster node hands the live events it published to the other nodes (issue 9): as
 /// database notifications, whose payloads are text of at most 8,000 bytes.
 ///
-/// A payload is `events:ORIGIN` followed by one line per event: kind, run, task and data
-/// separated by tabs, each escaped so that it holds no tab or newline. An event too big
+/// A payload is `events:ORIGIN<tab>STAMP` followed by one line per event: kind, run, task
+/// and data separated by tabs, each escaped so that it holds no tab or newline. STAMP
+/// differs between payloads (PostgreSQL delivers identical payloads of one transaction
+/// once). An event too big
 /// for a payload of its own travels through a table instead; only its row id is notified.
 public enum RelayedEvents {
     /// Below PostgreSQL's 8,000-byte limit on a NOTIFY payload.
@@ -18,21 +20,26 @@ public enum RelayedEvents {
     }
 
     /// The events as payloads of at most ``maxPayloadBytes``, in order; each event is in
-    /// exactly one part.
-    public static func pack(_ events: [ServerEvent], origin: String) -> [Part] {
-        let start = header + origin
+    /// exactly one part. `stamp` makes this call's payloads unlike any other's.
+    public static func pack(_ events: [ServerEvent], origin: String, stamp: UInt64 = 0) -> [Part] {
         var parts: [Part] = []
+        var number = 0
+        var start: String { header + origin + "\t" + String(stamp, radix: 36) + "." + String(number) }
         var payload = start
         for event in events {
             let line = line(of: event)
             if start.utf8.count + 1 + line.utf8.count > maxPayloadBytes {
-                if payload != start { parts.append(.payload(payload)) }
+                if payload != start {
+                    parts.append(.payload(payload))
+                    number += 1
+                }
                 payload = start
                 parts.append(.oversized(line))
                 continue
             }
             if payload.utf8.count + 1 + line.utf8.count > maxPayloadBytes {
                 parts.append(.payload(payload))
+                number += 1
                 payload = start
             }
             payload += "\n" + line
@@ -43,11 +50,17 @@ public enum RelayedEvents {
 
     /// The node a payload came from and its events; nil when it is not an events payload.
     public static func unpack(_ payload: String) -> (origin: String, events: [ServerEvent])? {
-        guard payload.hasPrefix(header) else { return nil }
-        var lines = payload.dropFirst(header.count).split(separator: "\n", omittingEmptySubsequences: false)
-        guard !lines.isEmpty else { return nil }
-        let origin = String(lines.removeFirst())
+        guard let origin = origin(of: payload) else { return nil }
+        let lines = payload.split(separator: "\n", omittingEmptySubsequences: false).dropFirst()
         return (origin, lines.compactMap { event(ofLine: $0) })
+    }
+
+    /// The node an events payload came from, without decoding its events (a node skips its
+    /// own); nil when it is not an events payload.
+    public static func origin(of payload: String) -> String? {
+        guard payload.hasPrefix(header) else { return nil }
+        let first = payload.dropFirst(header.count).prefix { $0 != "\n" }
+        return String(first.prefix { $0 != "\t" })
     }
 
     /// One event as a line without newlines.

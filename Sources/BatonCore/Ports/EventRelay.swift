@@ -8,6 +8,9 @@ public protocol EventRelay: Sendable {
     /// relaying before their next heartbeat finds out.
     func announceWatching() throws
     /// The events other nodes relayed since the last call, in the order they were sent
-    /// (``ClusterStore/waitForWakeUp(timeout:)`` says `events` when there are some).
-    func takeRelayedEvents() throws -> [ServerEvent]
+    /// (``ClusterStore/waitForWakeUp(timeout:)`` says `events` when there are some). Events
+    /// too big for a notification are read from the database: lost if it is away.
+    func takeRelayedEvents() -> [ServerEvent]
+    /// Drops relayed events older than a minute (one node does it, on its heartbeat).
+    func pruneRelayedEvents() throws
 }

@@ -154,6 +154,7 @@ final class ClusterCoordinatorLoop: @unchecked Sendable {
             }
             adopt()
             setCronLeadership(try store.holdLease(ClusterCoordinator.cronLease, seconds: timing.leaseSeconds))
+            shareEventsAfterBeat(recorded: watchers)
             carryOutCommands()
             if let dispatch {
                 executor.clusterNews(
@@ -185,10 +186,28 @@ final class ClusterCoordinatorLoop: @unchecked Sendable {
 
     func takeRelayedEvents() {
         guard let events, let relay = store as? any EventRelay else { return }
-        do {
-            events.received(try relay.takeRelayedEvents())
-        } catch {
-            logger.error("could not read events other nodes relayed", metadata: ["error": "\(error)"])
+        events.received(relay.takeRelayedEvents())
+    }
+
+    /// After the heartbeat recorded `recorded` watchers: a first watcher that came while it
+    /// was written (its own announcement possibly overwritten) is announced again, and the
+    /// cron lease holder drops relayed events nobody fetched.
+    func shareEventsAfterBeat(recorded: Int) {
+        guard let events, let relay = store as? any EventRelay else { return }
+        if recorded == 0 && events.watchers() > 0 {
+            do {
+                try relay.announceWatching()
+                events.othersWatch.recorded(watchers: 1)
+            } catch {
+                logger.warning("could not tell the other nodes about new watchers", metadata: ["error": "\(error)"])
+            }
+        }
+        if leadsCron {
+            do {
+                try relay.pruneRelayedEvents()
+            } catch {
+                logger.warning("could not drop old relayed events", metadata: ["error": "\(error)"])
+            }
         }
     }
 

@@ -34,15 +34,10 @@ extension ExecutorLoop {
     /// abandoned machine is still ending here, waits for that machine to be gone.
     func adopt(_ runs: [RunRecord], interruption: String, now: Date) {
         deferredAdoptions += runs.filter { abandoned.contains($0.id) }.map { ($0, interruption) }
-        let taken = runs.filter { !abandoned.contains($0.id) }
-        // What the lost node left running on this machine (a task's leader died with it,
-        // not the leader's children): gone before the runs resume, as after a restart.
-        let killed = ProcessScan.killProcesses(ofRuns: Set(taken.map(\.id)))
-        if killed > 0 {
-            logger.warning("killed processes a lost node left on this machine", metadata: ["processes": "\(killed)"])
-        }
         do {
-            try resume(taken, interruption: interruption, now: now)
+            // `resume` first kills what the lost node left on this machine (a task's leader
+            // died with it, not the leader's children), as after a restart.
+            try resume(runs.filter { !abandoned.contains($0.id) }, interruption: interruption, now: now)
         } catch {
             logger.error("could not take over runs", metadata: ["error": "\(error)"])
         }

@@ -47,14 +47,11 @@ extension PostgresRunStore: ClusterStore {
         guard let nodeID else { return false }
         return try write {
             try pool.withConnection { connection in
-                // Also drops relayed events nobody fetched within a minute.
                 let rows = try connection.query(
                     """
                     WITH beat AS (
                         UPDATE nodes SET heartbeat_at = \(Self.now), busy_slots = $2, watchers = $3, state = 'live'
                         WHERE id = $1
-                    ), expired AS (
-                        DELETE FROM event_relay WHERE created_at < \(Self.now) - 60
                     )
                     SELECT count(*) FROM nodes
                     WHERE id <> $1 AND watchers > 0 AND state = 'live' AND heartbeat_at > \(Self.now) - $4

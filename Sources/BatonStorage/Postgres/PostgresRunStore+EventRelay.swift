@@ -25,7 +25,8 @@ extension PostgresRunStore: EventRelay {
                     [Self.channel, PGArray.literal(inline)])
                 inline.removeAll()
             }
-            for part in RelayedEvents.pack(events, origin: nodeID) {
+            let stamp = relayStamp.wrappingAdd(1, ordering: .relaxed).newValue
+            for part in RelayedEvents.pack(events, origin: nodeID, stamp: stamp) {
                 switch part {
                 case .payload(let payload):
                     inline.append(payload)
@@ -45,6 +46,18 @@ extension PostgresRunStore: EventRelay {
         }
     }
 
+    public func pruneRelayedEvents() throws {
+        // SKIP LOCKED: two nodes pruning at once never wait for (or deadlock on) each other.
+        try pool.withConnection { connection in
+            try connection.query(
+                """
+                DELETE FROM event_relay WHERE id IN (
+                    SELECT id FROM event_relay WHERE created_at < \(Self.now) - 60
+                    ORDER BY id LIMIT 10000 FOR UPDATE SKIP LOCKED)
+                """)
+        }
+    }
+
     public func announceWatching() throws {
         guard let nodeID else { return }
         try pool.withConnection { connection in
@@ -56,7 +69,7 @@ extension PostgresRunStore: EventRelay {
         }
     }
 
-    public func takeRelayedEvents() throws -> [ServerEvent] {
+    public func takeRelayedEvents() -> [ServerEvent] {
         let items = relayedInbox.withLock { inbox in
             defer { inbox.removeAll() }
             return inbox
@@ -65,9 +78,11 @@ extension PostgresRunStore: EventRelay {
             if case .stored(let id) = item { return String(id) }
             return nil
         }
+        // A failed fetch loses the stored events only (the database is away), never the
+        // inline ones already taken.
         var bodies: [Int64: String] = [:]
         if !stored.isEmpty {
-            try pool.withConnection { connection in
+            try? pool.withConnection { connection in
                 let rows = try connection.query(
                     "SELECT id, body FROM event_relay WHERE id = ANY($1::bigint[])", [PGArray.literal(stored)])
                 for row in 0..<rows.count {
@@ -81,7 +96,7 @@ extension PostgresRunStore: EventRelay {
             case .events(let inline):
                 events += inline
             case .stored(let id):
-                // Gone when nobody took it within a minute (see heartbeat).
+                // Gone when nobody took it within a minute (pruneRelayedEvents).
                 if let body = bodies[id], let event = RelayedEvents.event(ofLine: body[...]) { events.append(event) }
             }
         }
@@ -91,8 +106,10 @@ extension PostgresRunStore: EventRelay {
     /// Keeps what another node relayed; false when `payload` is not relayed events (or
     /// this node's own).
     func receiveRelayed(_ payload: String) -> Bool {
-        if let (origin, events) = RelayedEvents.unpack(payload) {
-            guard origin != nodeID, !events.isEmpty else { return false }
+        if let origin = RelayedEvents.origin(of: payload) {
+            guard origin != nodeID, let (_, events) = RelayedEvents.unpack(payload), !events.isEmpty else {
+                return false
+            }
             relayedInbox.withLock { $0.append(.events(events)) }
             return true
         }

@@ -29,6 +29,8 @@ public final class PostgresRunStore: Sendable {
     let listener = Mutex<PGConnection?>(nil)
     /// Cluster mode: events other nodes relayed, received on `listener`, until taken.
     let relayedInbox = Mutex<[RelayedItem]>([])
+    /// Cluster mode: numbers this node's relays (see `RelayedEvents.pack`).
+    let relayStamp = Atomic<UInt64>(0)
 
     /// Connects to `url` and brings the schema up to date (several nodes starting at once
     /// migrate once: the migrations run under an advisory lock).
