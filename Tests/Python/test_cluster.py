@@ -723,3 +723,29 @@ def test_one_webhook_delivery_sent_to_every_node_at_once_starts_one_run(cluster)
     assert cluster.wait(run_id)["status"] == "succeeded"
     assert cluster.sql("SELECT count(*) FROM runs WHERE workflow = 'ci'") == [["1"]]
     assert cluster.journal_counts() == {f"{run_id}/t": 1}
+
+
+def test_a_frozen_node_s_share_of_another_node_s_run_is_stopped_before_it_ends(cluster):
+    # A frozen node's processes are not frozen with it: once its lease expires, the run's
+    # owner gives its attempt up AND kills what of it runs on this machine, so a
+    # `restartable: false` task that ended `failed` never finishes behind its back.
+    owner, = cluster.start(1, extra=["--labels", "side=a"])
+    frozen, = cluster.start(1, extra=["--labels", "side=b"])
+    run_id = owner.submit({"name": "far", "tasks": [
+        {"name": "there", "command": journaled(cluster.journal, "sleep 6"), "runs_on": {"side": "b"},
+         "restartable": False}]})
+    deadline = time.monotonic() + 20
+    while not attempt_processes(run_id, "there", 1) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert attempt_processes(run_id, "there", 1), "the task never started on the labelled node"
+    frozen.signal(signal.SIGSTOP)
+    try:
+        run = cluster.wait(run_id, limit=30)
+        tasks = {task["name"]: task for task in run["tasks"]}
+        assert tasks["there"]["status"] == "failed"
+        assert tasks["there"]["reason"] == "interrupted: node n2 lost"
+        assert not attempt_processes(run_id, "there", 1)
+        time.sleep(6)
+        assert cluster.journal_counts()[f"{run_id}/there"] == 0
+    finally:
+        frozen.signal(signal.SIGCONT)

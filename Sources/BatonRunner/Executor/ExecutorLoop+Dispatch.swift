@@ -109,9 +109,9 @@ extension ExecutorLoop {
         do {
             if let beat {
                 engine.setWorkers(max(configuration.workers, beat.slots), now: now)
-                for outcome in try dispatch.takeLostAttempts(leaseSeconds: beat.leaseSeconds) {
-                    apply(outcome, now: now)
-                }
+                let lost = try dispatch.takeLostAttempts(leaseSeconds: beat.leaseSeconds)
+                killLeftovers(of: lost)
+                for outcome in lost { apply(outcome, now: now) }
             }
             if beat != nil || news.contains("done") {
                 for outcome in try dispatch.takeOutcomes() { apply(outcome, now: now) }
@@ -130,6 +130,25 @@ extension ExecutorLoop {
         }
         claimIfFree()
         reportEnded()
+    }
+
+    /// Attempts whose node was lost (frozen, cut off) before they ended: whatever of them
+    /// still runs on this machine is killed before they run again (a frozen node's
+    /// processes are not frozen with it). Nodes on other machines kill theirs when they
+    /// come back and find their claims revoked.
+    func killLeftovers(of lost: [DispatchOutcome]) {
+        let marks = Set(
+            lost.compactMap { outcome -> ProcessScan.Marks? in
+                guard let tasks = engine.runs[outcome.key.runID]?.spec.tasks,
+                    tasks.indices.contains(outcome.key.taskIndex)
+                else { return nil }
+                let name = tasks[outcome.key.taskIndex].name
+                return ProcessScan.Marks(runID: outcome.key.runID, task: name, attempt: outcome.key.attempt)
+            })
+        let killed = ProcessScan.killProcesses(ofAttempts: marks)
+        if killed > 0 {
+            logger.warning("killed what a lost node left running on this machine", metadata: ["processes": "\(killed)"])
+        }
     }
 
     /// Feeds the engine how an attempt that ran elsewhere ended.

@@ -16,6 +16,12 @@ public enum ProcessScan {
         public var runID: String
         public var task: String
         public var attempt: Int
+
+        public init(runID: String, task: String, attempt: Int) {
+            self.runID = runID
+            self.task = task
+            self.attempt = attempt
+        }
     }
 
     /// The marks in `/proc/PID/environ`, nil when unreadable or absent.
@@ -41,14 +47,25 @@ public enum ProcessScan {
     /// server killed with -9 left of its unfinished runs. Returns how many were killed.
     @discardableResult
     public static func killProcesses(ofRuns runIDs: Set<String>) -> Int {
-        guard !runIDs.isEmpty, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else {
-            return 0
-        }
+        guard !runIDs.isEmpty else { return 0 }
+        return killProcesses { runIDs.contains($0.runID) }
+    }
+
+    /// SIGKILLs every process (other than this one) marked as one of `attempts`: what a
+    /// lost node (frozen, cut off) still runs on this machine of attempts given up on.
+    @discardableResult
+    public static func killProcesses(ofAttempts attempts: Set<Marks>) -> Int {
+        guard !attempts.isEmpty else { return 0 }
+        return killProcesses { attempts.contains($0) }
+    }
+
+    private static func killProcesses(where matches: (Marks) -> Bool) -> Int {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
         let me = getpid()
         var killed = 0
         for entry in entries {
             guard let pid = Int32(entry), pid > 1, pid != me else { continue }
-            guard let marks = marks(of: pid), runIDs.contains(marks.runID) else { continue }
+            guard let marks = marks(of: pid), matches(marks) else { continue }
             if kill(pid, SIGKILL) == 0 { killed += 1 }
         }
         return killed
