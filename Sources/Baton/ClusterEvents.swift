@@ -10,7 +10,8 @@ import Logging
 ///
 /// Relaying runs on a thread of its own: a slow or unreachable database must never hold
 /// up the live-events thread, which serves this node's own streams and long-polls. Its
-/// queue is bounded; past the bound, events are dropped (and the drop logged), not kept.
+/// queue is bounded; past the bound, events are dropped (and the drop logged), not kept,
+/// and the other nodes' streams get a `reset` with the next events that do go out.
 final class ClusterEvents: @unchecked Sendable {
     // @unchecked Sendable: `pending`, `dropped`, `stopping` and `running` are guarded by
     // `condition`; `failing` is touched by the relay thread only.
@@ -84,6 +85,9 @@ final class ClusterEvents: @unchecked Sendable {
     }
 
     private func loop() {
+        // Events the other nodes' clients missed (dropped here, or a relay that failed):
+        // the next relay starts with a `reset`, which tells their streams to refetch.
+        var owesReset = false
         while true {
             let (batch, lost, stop) = condition.withLock {
                 while pending.isEmpty && dropped == 0 && !stopping { condition.wait() }
@@ -99,17 +103,20 @@ final class ClusterEvents: @unchecked Sendable {
                 return
             }
             if lost > 0 {
+                owesReset = true
                 logger.warning(
                     "dropped live events for the other nodes: relaying fell behind", metadata: ["events": "\(lost)"])
             }
             guard !batch.isEmpty else { continue }
             do {
-                try relay.relay(batch)
+                try relay.relay(owesReset ? [ServerEvent(kind: .reset, data: "{}")] + batch : batch)
+                owesReset = false
                 if failing {
                     failing = false
                     logger.notice("relaying live events again")
                 }
             } catch {
+                owesReset = true
                 if !failing {
                     failing = true
                     logger.warning("could not relay live events to the other nodes", metadata: ["error": "\(error)"])
