@@ -11,6 +11,7 @@ Parts (`--parts`, default all):
             `--seconds`; what has no local slot is dispatched to the other node (64 slots).
             Dispatch latency = when the task's process started (it writes
             $EPOCHREALTIME) - when the attempt became ready (attempts.queued_at).
+            --stages splits it: ready -> published -> claimed (database stamps) -> started.
   scaling   1, 2 and 4 nodes of 64 slots; one run of 4 waves of `sleep 0.5` tasks
             (256 per node) submitted to node 1: throughput and efficiency vs 1 node.
 Round trips per attempt come from every node's baton_postgres_round_trips_total.
@@ -154,6 +155,14 @@ def part_dispatch(args, workdir, pg):
     helper = node(args.baton, workdir, "helper", 64, url)
     try:
         time.sleep(1.5)  # both heartbeat: the owner's pool is 66 slots
+        if args.stages:
+            # Keeps every dispatch row the owner deletes (its outcome taken), with the
+            # database's own stamps of each stage. Off by default: it adds work to every
+            # delete, i.e. perturbs what it measures.
+            pg.sql(url, "CREATE TABLE dispatch_log AS SELECT * FROM dispatches WITH NO DATA")
+            pg.sql(url, "CREATE FUNCTION keep_dispatch() RETURNS trigger AS $$ BEGIN "
+                        "INSERT INTO dispatch_log SELECT OLD.*; RETURN OLD; END $$ LANGUAGE plpgsql")
+            pg.sql(url, "CREATE TRIGGER keep BEFORE DELETE ON dispatches FOR EACH ROW EXECUTE FUNCTION keep_dispatch()")
         command = ["bash", "-c", f'echo "$BATON_RUN_ID $BATON_TASK $EPOCHREALTIME" >> {journal}']
         per_run = 10
         interval = per_run / args.rate
@@ -184,7 +193,22 @@ def part_dispatch(args, workdir, pg):
             (remote if where == "helper" else local).append(latency)
         local.sort()
         remote.sort()
-        return {"offered_tasks_per_s": offered, "tasks": len(rows), "dispatched": len(remote),
+        stages = {}
+        if args.stages:
+            ready_published, published_claimed, claimed_started = [], [], []
+            for run_id, task, queued, published, claimed in pg.sql(
+                    url, "SELECT a.run_id, t.name, a.queued_at, d.published_at, d.claimed_at FROM attempts a "
+                         "JOIN tasks t ON t.run_id = a.run_id AND t.idx = a.task_idx "
+                         "JOIN dispatch_log d ON d.run_id = a.run_id AND d.task_idx = a.task_idx "
+                         "AND d.attempt = a.attempt WHERE d.claimed_at IS NOT NULL"):
+                ready_published.append((float(published) - float(queued)) * 1000)
+                published_claimed.append((float(claimed) - float(published)) * 1000)
+                claimed_started.append((started[(run_id, task)] - float(claimed)) * 1000)
+            for name, values in (("ready_to_published", ready_published), ("published_to_claimed", published_claimed),
+                                 ("claimed_to_started", claimed_started)):
+                values.sort()
+                stages[name] = {"p50_ms": percentile(values, 50), "p99_ms": percentile(values, 99)}
+        return {"offered_tasks_per_s": offered, "tasks": len(rows), "dispatched": len(remote), "stages": stages,
                 "dispatched_p50_ms": percentile(remote, 50), "dispatched_p99_ms": percentile(remote, 99),
                 "local_p50_ms": percentile(local, 50), "local_p99_ms": percentile(local, 99),
                 "round_trips_per_attempt": trips}
@@ -238,6 +262,9 @@ def main():
     parser.add_argument("--rate", type=float, default=500.0, help="dispatch part: tasks submitted per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="dispatch part: how long to submit")
     parser.add_argument("--nodes", default="1,2,4", help="scaling part: node counts")
+    parser.add_argument("--stages", action="store_true",
+                        help="dispatch part: also where a dispatched attempt's time goes, from the database's stamps "
+                             "(a trigger keeps the deleted dispatch rows; it perturbs the measurement a little)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--tools", default="baton", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -271,6 +298,8 @@ def main():
                   f"ready -> started: dispatched p50 {d['dispatched_p50_ms']:.1f} ms, p99 "
                   f"{d['dispatched_p99_ms']:.1f} ms; local p50 {d['local_p50_ms']:.1f} ms, p99 "
                   f"{d['local_p99_ms']:.1f} ms; {d['round_trips_per_attempt']:.2f} round trips per attempt")
+            for name, stage in d["stages"].items():
+                print(f"  {name.replace('_', ' ')}: p50 {stage['p50_ms']:.1f} ms, p99 {stage['p99_ms']:.1f} ms")
             checks.append({"check": f"dispatch p50 < {DISPATCH_P50_MS} ms", "value": d["dispatched_p50_ms"],
                            "ok": d["dispatched_p50_ms"] is not None and d["dispatched_p50_ms"] < DISPATCH_P50_MS})
             checks.append({"check": f"dispatch p99 < {DISPATCH_P99_MS} ms", "value": d["dispatched_p99_ms"],
