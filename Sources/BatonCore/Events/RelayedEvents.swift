@@ -4,8 +4,8 @@
 /// A payload is `events:ORIGIN<tab>STAMP` followed by one line per event: kind, run, task
 /// and data separated by tabs, each escaped so that it holds no tab or newline. STAMP
 /// differs between payloads (PostgreSQL delivers identical payloads of one transaction
-/// once). An event too big
-/// for a payload of its own travels through a table instead; only its row id is notified.
+/// once). An event too big for a payload of its own travels through a table instead; only
+/// its row id is notified.
 public enum RelayedEvents {
     /// Below PostgreSQL's 8,000-byte limit on a NOTIFY payload.
     public static let maxPayloadBytes = 7_900
@@ -22,29 +22,28 @@ public enum RelayedEvents {
     /// The events as payloads of at most ``maxPayloadBytes``, in order; each event is in
     /// exactly one part. `stamp` makes this call's payloads unlike any other's.
     public static func pack(_ events: [ServerEvent], origin: String, stamp: UInt64 = 0) -> [Part] {
+        let prefix = header + origin + "\t" + String(stamp, radix: 36) + "."
         var parts: [Part] = []
-        var number = 0
-        var start: String { header + origin + "\t" + String(stamp, radix: 36) + "." + String(number) }
+        var start = prefix + "0"
         var payload = start
+        // Ends the payload being filled, if it holds any event, and starts the next one.
+        func close() {
+            guard payload != start else { return }
+            parts.append(.payload(payload))
+            start = prefix + String(parts.count)
+            payload = start
+        }
         for event in events {
             let line = line(of: event)
             if start.utf8.count + 1 + line.utf8.count > maxPayloadBytes {
-                if payload != start {
-                    parts.append(.payload(payload))
-                    number += 1
-                }
-                payload = start
+                close()
                 parts.append(.oversized(line))
                 continue
             }
-            if payload.utf8.count + 1 + line.utf8.count > maxPayloadBytes {
-                parts.append(.payload(payload))
-                number += 1
-                payload = start
-            }
+            if payload.utf8.count + 1 + line.utf8.count > maxPayloadBytes { close() }
             payload += "\n" + line
         }
-        if payload != start { parts.append(.payload(payload)) }
+        close()
         return parts
     }
 
