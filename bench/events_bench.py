@@ -12,8 +12,9 @@ Everything runs on 127.0.0.1, each phase on a fresh `baton serve --workers 64
            throughput = runs accepted / (first POST -> the /metrics poll, every 50 ms,
            whose baton_runs_total shows them all ended).
            B: the same on a fresh server with --streams (default 500) `GET /v1/events`
-           streams open (HTTP/1.1, chunked), read continuously by ONE selector-based
-           process, plus --stalled (default 1) stream with a 4 KB SO_RCVBUF that is never
+           streams open (HTTP/1.1, chunked), read continuously by ONE epoll-based
+           process (bench/sse_reader.c, built with cc: a Python reader took 2/3 of a core
+           from the server on this machine), plus --stalled (default 1) stream with a 4 KB SO_RCVBUF that is never
            read during the phase. Delivery latency of every `run.created` on every read
            stream = its arrival (after recv) - the client-side time just before that run's
            POST (CLOCK_MONOTONIC, shared by the processes): p50/p99/max.
@@ -37,9 +38,10 @@ import os
 import platform
 import re
 import resource
-import selectors
+import shutil
 import signal
-import socket
+import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -148,208 +150,67 @@ def submitter(port, index, count, total, rate, t0, body, conn):
     conn.close()
 
 
-class SSEStream:
-    """One `GET /v1/events` connection read by the reader: response head, chunked transfer
-    coding, SSE frames (cut at the last blank line read). Only the run ids of `run.created`
-    are extracted; other events are counted."""
-
-    def __init__(self, index, sock, measured=True):
-        self.index = index
-        self.sock = sock
-        self.measured = measured
-        self.head = b""
-        self.headers_done = False
-        self.status = None
-        self.chunked = False
-        self.raw = b""
-        self.remaining = 0
-        self.crlf = False
-        self.pending = b""
-        self.bytes = 0
-        self.events = 0
-        self.created = 0
-        self.hello = False
-        self.resets = 0
-        self.ended = None
-        self.ended_at = None
-        self.error_body = None
-
-    def feed(self, data, t, arrivals):
-        self.bytes += len(data)
-        if not self.headers_done:
-            self.head += data
-            i = self.head.find(b"\r\n\r\n")
-            if i < 0:
-                return
-            head, data = self.head[:i], self.head[i + 4:]
-            self.head = b""
-            self.headers_done = True
-            lines = head.split(b"\r\n")
-            self.status = int(lines[0].split()[1])
-            hdrs = {k.strip().lower(): v.strip() for k, _, v in (line.partition(b":") for line in lines[1:])}
-            self.chunked = b"chunked" in hdrs.get(b"transfer-encoding", b"").lower()
-            if self.status != 200:
-                self.ended, self.ended_at, self.error_body = f"HTTP {self.status}", t, data[:300]
-                return
-        body = self.dechunk(data, t) if self.chunked else data
-        text = self.pending + body if self.pending else body
-        cut = text.rfind(b"\n\n")
-        if cut < 0:
-            self.pending = text
-            return
-        self.pending = text[cut + 2:]
-        self.events += text.count(b"event: ", 0, cut)
-        if not self.hello and b"event: hello" in text:
-            self.hello = True
-        if b"event: reset" in text:
-            self.resets += text.count(b"event: reset", 0, cut)
-        # The run id of each run.created: the first `"id":"` of its data line (a RunSummary:
-        # no key before `id` holds an object with an `id`). bytes.find beats a regex 3x here.
-        find, pos, created = text.find, 0, 0
-        while True:
-            i = find(CREATED_PREFIX, pos, cut)
-            if i < 0:
-                break
-            j = find(b'"id":"', i + 25, cut) + 6
-            pos = find(b'"', j, cut)
-            if j < 6 or pos < 0:
-                break
-            created += 1
-            if self.measured:
-                rid = text[j:pos]
-                a = arrivals.get(rid)
-                if a is None:
-                    arrivals[rid] = a = array("d")
-                a.append(t)
-        self.created += created
-
-    def dechunk(self, data, t):
-        if self.ended:
-            return b""
-        raw = self.raw + data if self.raw else data
-        out, pos, n = [], 0, len(raw)
-        while pos < n:
-            if self.remaining:
-                take = min(self.remaining, n - pos)
-                out.append(raw[pos:pos + take])
-                pos += take
-                self.remaining -= take
-                if self.remaining:
-                    break
-                self.crlf = True
-            if self.crlf:
-                if n - pos < 2:
-                    break
-                pos += 2
-                self.crlf = False
-            nl = raw.find(b"\r\n", pos)
-            if nl < 0:
-                break
-            size = int(raw[pos:nl].split(b";")[0], 16)
-            pos = nl + 2
-            if size == 0:  # the last chunk: the server ended the stream
-                self.ended, self.ended_at = "ended by the server", t
-                pos = n
-                break
-            self.remaining = size
-        self.raw = raw[pos:] if pos < n else b""
-        return out[0] if len(out) == 1 else b"".join(out)
-
-    def summary(self):
-        return {"index": self.index, "status": self.status, "bytes": self.bytes, "events": self.events,
-                "run_created": self.created, "resets": self.resets, "ended": self.ended,
-                "error_body": self.error_body.decode("utf-8", "replace") if self.error_body else None}
+def build_reader(workroot):
+    """Compiles bench/sse_reader.c (the stream reader, in C so that it takes little CPU
+    from the server it measures) into the work dir; returns the executable's path."""
+    compiler = next((c for c in ("cc", "clang", "gcc") if shutil.which(c)), None)
+    if compiler is None:
+        raise BenchError("the events bench needs a C compiler (cc, clang or gcc) for bench/sse_reader.c")
+    exe = os.path.join(workroot, "sse_reader")
+    done = subprocess.run([compiler, "-O2", "-o", exe, os.path.join(BENCH_DIR, "sse_reader.c")],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchError(f"could not compile bench/sse_reader.c:\n{done.stderr}")
+    return exe
 
 
-def reader(port, n_streams, n_stalled, conn):
-    """Opens the streams, says "ready" once each has its `hello`, reads them all until told
-    to stop (recording the arrival time of every run.created per run id), then reads the
-    stalled ones and answers with the latencies (given the submit times)."""
+def stream_summary(line):
+    """A "stream ..." line of sse_reader as the dict the results keep."""
+    _, index, status, nbytes, events, created, resets, hello, ended_at, *reason = line.split(" ")
+    reason = " ".join(reason)
+    return {"index": int(index), "status": int(status) or None, "bytes": int(nbytes), "events": int(events),
+            "run_created": int(created), "resets": int(resets), "hello": hello == "1",
+            "ended": reason or None, "ended_at": float(ended_at) if reason else None}
+
+
+def reader(exe, port, n_streams, n_stalled, arrivals_path, conn):
+    """Runs sse_reader: it opens the streams; once each has its `hello` we say "ready";
+    it reads them all until told to stop (recording the arrival time of every run.created),
+    then reads the stalled ones; we answer with the latencies (given the submit times)."""
     child_setup()
-    request = (f"GET /v1/events HTTP/1.1\r\nHost: {HOST}:{port}\r\nAccept: text/event-stream\r\n"
-               f"Cache-Control: no-cache\r\n\r\n").encode()
-    sel = selectors.DefaultSelector()
-    sel.register(conn.fileno(), selectors.EVENT_READ, None)
-    streams, stalled, arrivals = [], [], {}
-    buf = 256 * 1024
-
-    control = []  # the parent's message, once it came
-
-    def read_ready(timeout):
-        """One select(): reads once from each ready stream; returns the bytes read."""
-        n = 0
-        for key, _ in sel.select(timeout):
-            st = key.data
-            if st is None:
-                control.append(conn.recv())  # EOFError when the parent is gone
-                sel.unregister(conn.fileno())
-                continue
-            try:
-                data = st.sock.recv(buf)
-            except BlockingIOError:
-                continue
-            except OSError as e:
-                data, st.ended = b"", f"error {e}"
-            t = time.monotonic()
-            if not data:
-                if st.ended is None:
-                    st.ended, st.ended_at = "closed by the server (EOF)", t
-                sel.unregister(st.sock)
-                continue
-            n += len(data)
-            st.feed(data, t, arrivals)
-            if st.ended is not None:
-                sel.unregister(st.sock)
-        return n
-
+    proc = subprocess.Popen([exe, str(port), str(n_streams), str(n_stalled), str(STALLED_RCVBUF), arrivals_path],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        for i in range(n_stalled):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, STALLED_RCVBUF)
-            s.connect((HOST, port))
-            s.sendall(request)
-            stalled.append(SSEStream(-1 - i, s, measured=False))
-        for i in range(n_streams):
-            s = socket.create_connection((HOST, port), timeout=10)
-            s.sendall(request)
-            s.setblocking(False)
-            st = SSEStream(i, s)
-            streams.append(st)
-            sel.register(s, selectors.EVENT_READ, st)
-        deadline = time.monotonic() + 60
-        while not all(st.hello or st.ended for st in streams) and time.monotonic() < deadline and not control:
-            read_ready(0.5)
-        bad = [st.summary() for st in streams if not st.hello]
-        conn.send(("ready", {"open": sum(1 for st in streams if st.hello and not st.ended), "bad": bad[:5],
-                             "bad_count": len(bad),
-                             "stalled_rcvbuf": [st.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
-                                                for st in stalled]}))
-        ru0, w0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
-        while not control:
-            read_ready(1.0)
-        # Read until every stream has been quiet for 1 s (at most 30 s): what is still on its way.
-        t_stop = time.monotonic()
-        while time.monotonic() - t_stop < 30:
-            if read_ready(1.0) == 0:
-                break
-        ru1, w1 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
-        drain_s = w1 - t_stop
-        # The stalled streams: now read what they got, until the server ends them or they are
-        # quiet for 1 s (at most 10 s).
-        for st in stalled:
-            st.sock.setblocking(False)
-            sel.register(st.sock, selectors.EVENT_READ, st)
-        t_st = time.monotonic()
-        while stalled and time.monotonic() - t_st < 10 and not all(st.ended for st in stalled):
-            if read_ready(1.0) == 0:
-                break
+        ready = proc.stdout.readline().split()
+        if not ready or ready[0] != "ready":
+            raise BenchError(f"sse_reader did not get ready (exit {proc.wait()})")
+        conn.send(("ready", {"open": int(ready[1]), "bad": [], "bad_count": int(ready[2]),
+                             "stalled_rcvbuf": [int(v) for v in ready[3:]]}))
+        stop = conn.recv()  # EOFError when the parent is gone
+        proc.stdin.write("stop\n")
+        proc.stdin.flush()
+        out = proc.stdout.read().splitlines()
+        if proc.wait() != 0:
+            raise BenchError(f"sse_reader failed (exit {proc.returncode})")
+        summaries = [stream_summary(line) for line in out if line.startswith("stream ")]
+        cpu, wall, drain_s = (float(v) for v in next(line for line in out if line.startswith("cpu ")).split()[1:])
+        streams = [s for s in summaries if s["index"] >= 0]
+        stalled = [s for s in summaries if s["index"] < 0]
+        arrivals = {}
+        with open(arrivals_path, "rb") as f:
+            data = f.read()
+        for rid, t in struct.iter_unpack("32sd", data):
+            a = arrivals.get(rid)
+            if a is None:
+                arrivals[rid] = a = array("d")
+            a.append(t)
+        del data
 
-        stop = control[0]
         _, info = stop
         submit, t0 = info["submit"], info["t0"]
         by_second, unknown, per_run = {}, 0, []
         for rid, arr in arrivals.items():
-            ts = submit.get(rid.decode())
+            ts = submit.get(rid.rstrip(b"\0").decode())
             if ts is None:
                 unknown += len(arr)
                 continue
@@ -365,9 +226,14 @@ def reader(port, n_streams, n_stalled, conn):
             lat.extend(v)
         lat.sort()  # a merge of the sorted seconds (timsort finds the runs)
         expected = len(submit) * len(streams)
-        cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
-        closed = [st.summary() | {"ended_after_s": st.ended_at - t0 if st.ended_at else None}
-                  for st in streams if st.ended]
+
+        def described(s):
+            s = dict(s)
+            ended_at = s.pop("ended_at")
+            s.pop("hello")
+            return s | {"ended_after_s": ended_at - t0 if ended_at is not None else None}
+
+        closed = [described(s) for s in streams if s["ended"]]
         result = {
             "streams": len(streams),
             "latency_ms": distribution_ms(lat, presorted=True),
@@ -380,18 +246,18 @@ def reader(port, n_streams, n_stalled, conn):
             "runs_seen": len(arrivals),
             "streams_closed_by_server": len(closed),
             "closed_examples": closed[:5],
-            "resets": sum(st.resets for st in streams),
-            "bytes_total": sum(st.bytes for st in streams),
-            "events_total": sum(st.events for st in streams),
-            "events_per_stream_min": min((st.events for st in streams), default=0),
-            "events_per_stream_max": max((st.events for st in streams), default=0),
+            "resets": sum(s["resets"] for s in streams),
+            "bytes_total": sum(s["bytes"] for s in streams),
+            "events_total": sum(s["events"] for s in streams),
+            "events_per_stream_min": min((s["events"] for s in streams), default=0),
+            "events_per_stream_max": max((s["events"] for s in streams), default=0),
+            "reader": "bench/sse_reader.c",
             "reader_cpu_s": cpu,
-            "reader_wall_s": w1 - w0,
-            "reader_cpu_percent": 100.0 * cpu / (w1 - w0) if w1 > w0 else None,
+            "reader_wall_s": wall,
+            "reader_cpu_percent": 100.0 * cpu / wall if wall > 0 else None,
             "reader_drain_s_after_stop": drain_s,
-            "stalled": [st.summary() | {"ended_after_s": st.ended_at - t0 if st.ended_at else None,
-                                        "rcvbuf": st.sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)}
-                        for st in stalled],
+            "stalled": [described(s) | {"rcvbuf": rcvbuf} for s, rcvbuf in
+                        zip(sorted(stalled, key=lambda s: -s["index"]), [int(v) for v in ready[3:]])],
         }
         conn.send(("result", result))
     except (EOFError, BrokenPipeError):
@@ -402,8 +268,9 @@ def reader(port, n_streams, n_stalled, conn):
         except OSError:
             pass
     finally:
-        for st in streams + stalled:
-            st.sock.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
         conn.close()
 
 
@@ -561,7 +428,9 @@ def phase(args, workroot, label, n_streams):
         base = wait_all_ended(metrics, 20, 60)
         reader_conn, ready = None, None
         if n_streams:
-            _, reader_conn = start_child(reader, server.port, n_streams, args.stalled)
+            exe = build_reader(workroot)
+            _, reader_conn = start_child(reader, exe, server.port, n_streams, args.stalled,
+                                         os.path.join(wd, "arrivals.bin"))
             if not reader_conn.poll(90):
                 raise BenchError("the stream reader did not get ready within 90 s")
             kind, ready = reader_conn.recv()
@@ -826,7 +695,7 @@ def main():
     except KeyboardInterrupt as e:
         interrupted = True
         failures.append({"part": "all", "error": f"interrupted ({e or 'Ctrl-C'})"})
-        print(f"events_bench: interrupted", file=sys.stderr)
+        print("events_bench: interrupted", file=sys.stderr)
     finally:
         stop_children()
         remove_workdir(workroot, args.keep)

@@ -60,6 +60,57 @@ import Testing
         #expect(replay.components(separatedBy: "event: run.updated").count - 1 == 3)
     }
 
+    /// Something listening, so that the hub renders frames and broadcast pages.
+    final class QuietListener: EventListener {
+        func wants(_ event: ServerEvent) -> Bool { false }
+        func wake() {}
+        func tick(now: ContinuousClock.Instant) -> ContinuousClock.Instant? { nil }
+    }
+
+    func ids(_ text: String) -> [String] {
+        text.split(separator: "\n").filter { $0.hasPrefix("id: ") }.map { String($0.dropFirst(4)) }
+    }
+
+    @Test func anUnfilteredStreamSendsTheBroadcastPagesAndFallsBackToTheRingAcrossAGap() {
+        let hub = EventHub(capacity: 100)
+        let metrics = BatonMetrics(version: "t")
+        // Published while nobody listens: no page; then pages.
+        hub.publish([event(.runCreated, run: "r1"), event(.taskUpdated, run: "r1")])
+        let listener = QuietListener()
+        hub.add(listener)
+        let stream = EventStream(
+            hub: hub, metrics: metrics, runID: nil, logsTask: nil, lastEventID: hub.eventID(0))
+        hub.publish([event(.runUpdated, run: "r1", "{\"n\":1}"), event(.logAppended, run: "r1", task: "a")])
+        hub.publish([event(.taskUpdated, run: "r1")])  // a page without frames
+        let first = readAll(stream).text
+        // Longer than the reader's 512-byte buffer: the page is written in pieces.
+        let big = "{\"w\":\"" + String(repeating: "x", count: 700) + "\"}"
+        hub.publish([event(.runUpdated, run: "r1", "{\"n\":2}"), event(.workflowUpdated, big)])
+        let second = readAll(stream).text
+        // The hello carries the newest id when the stream opened (2); the replay follows.
+        #expect(ids(first) == ["2", "1", "3"].map { "\(hub.bootID).\($0)" })
+        #expect(ids(second) == ["6", "7"].map { "\(hub.bootID).\($0)" })
+        #expect(first.hasSuffix("id: \(hub.bootID).3\nevent: run.updated\ndata: {\"n\":1}\n\n"))
+        #expect(
+            second
+                == "id: \(hub.bootID).6\nevent: run.updated\ndata: {\"n\":2}\n\n"
+                + "id: \(hub.bootID).7\nevent: workflow.updated\ndata: \(big)\n\n")
+        #expect(metrics.eventsSent.value() == 4, "run.created, two run.updated, workflow.updated")
+        hub.remove(listener)
+    }
+
+    @Test func aStreamWithAFilterReadsTheRingEvenWhenPagesExist() {
+        let hub = EventHub(capacity: 100)
+        let listener = QuietListener()
+        hub.add(listener)
+        let stream = EventStream(
+            hub: hub, metrics: BatonMetrics(version: "t"), runID: "r1", logsTask: nil, lastEventID: nil)
+        hub.publish([event(.taskUpdated, run: "r1"), event(.taskUpdated, run: "r2"), event(.runUpdated, run: "r2")])
+        let text = readAll(stream).text
+        #expect(ids(text) == ["0", "1", "3"].map { "\(hub.bootID).\($0)" })
+        hub.remove(listener)
+    }
+
     @Test func aReaderFarBehindGetsOnlyTheLatestStateOfEachThing() {
         let events = (0..<100).map { index in
             ServerEvent(

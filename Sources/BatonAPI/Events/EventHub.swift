@@ -28,6 +28,10 @@ public final class EventHub: Sendable {
         var ring: EventRing
         var listeners: [ObjectIdentifier: any EventListener] = [:]
         var streams = 0
+        /// The broadcast pages of the publishes the ring still holds, oldest first; only
+        /// made while listeners exist, so a page may be missing (a stream then reads the
+        /// ring event by event).
+        var pages: [BroadcastPage] = []
     }
 
     /// Called (outside the lock) when the first listener arrives while there was none.
@@ -76,10 +80,28 @@ public final class EventHub: Sendable {
             // Frames are rendered here, once for every stream, only while streams are open;
             // an event published with none is rendered by whoever replays it (`frame(of:)`).
             let rendering = !state.listeners.isEmpty
+            let first = state.ring.latest + 1
+            var page: [UInt8] = []
+            var frames = 0
             for var event in events {
                 event.seq = state.ring.latest + 1
-                if rendering { event.frame = frame(of: event) }
+                if rendering {
+                    event.frame = frame(of: event)
+                    if BroadcastPage.isBroadcast(event.kind) {
+                        page += event.frame
+                        frames += 1
+                    }
+                }
                 state.ring.append(event)
+            }
+            if rendering {
+                state.pages.append(BroadcastPage(first: first, last: state.ring.latest, bytes: page, frames: frames))
+            }
+            let oldest = state.ring.oldest
+            if let stale = state.pages.firstIndex(where: { $0.first >= oldest }), stale > 0 {
+                state.pages.removeFirst(stale)
+            } else if state.pages.last.map({ $0.first < oldest }) == true {
+                state.pages.removeAll()
             }
             return state.listeners.values.filter { listener in events.contains(where: listener.wants) }
         }
@@ -109,6 +131,22 @@ public final class EventHub: Sendable {
                     })
             else { return nil }
             return (visited.last, appended)
+        }
+    }
+
+    /// The broadcast page that starts right after `seq`, if there is one.
+    func page(after seq: UInt64) -> BroadcastPage? {
+        state.withLock { state in
+            // Pages are in order and, between gaps, contiguous: a binary search for the
+            // first page that ends after `seq`.
+            var low = 0
+            var high = state.pages.count
+            while low < high {
+                let middle = (low + high) / 2
+                if state.pages[middle].last <= seq { low = middle + 1 } else { high = middle }
+            }
+            guard low < state.pages.count, state.pages[low].first == seq + 1 else { return nil }
+            return state.pages[low]
         }
     }
 

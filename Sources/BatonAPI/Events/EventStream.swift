@@ -23,6 +23,10 @@ final class EventStream: HTTPBodyStream, EventListener, @unchecked Sendable {
     private var written = 0
     private var lastWrite = ContinuousClock.now
     private var waker: ConnectionWaker?
+    /// The broadcast page being written, from `pageOffset`; `cursor` moves to its end once
+    /// it is all written.
+    private var page: BroadcastPage?
+    private var pageOffset = 0
     private var closeReason: StreamCloseReason = .client
     private var closed = false
     /// Set by ``tick(now:)`` when the client is gone.
@@ -95,7 +99,7 @@ final class EventStream: HTTPBodyStream, EventListener, @unchecked Sendable {
 
     func read(into buffer: UnsafeMutableRawBufferPointer) -> StreamChunk {
         lock.withLock {
-            if written == output.count {
+            if written == output.count && page == nil {
                 output.removeAll(keepingCapacity: true)
                 written = 0
                 if waker?.isClosing == true {
@@ -103,23 +107,54 @@ final class EventStream: HTTPBodyStream, EventListener, @unchecked Sendable {
                     return .end
                 }
                 if hungUp { return .end }
-                guard fill() else {
-                    closeReason = .overflow
-                    return .end
+                if !takePage() {
+                    guard fill() else {
+                        closeReason = .overflow
+                        return .end
+                    }
                 }
-                if output.isEmpty {
+                if output.isEmpty && page == nil {
                     guard ContinuousClock.now - lastWrite >= Self.keepAlive else { return .wait }
                     append(": ping\n\n")
                 }
+            }
+            lastWrite = .now
+            if let page {
+                let count = min(buffer.count, page.bytes.count - pageOffset)
+                page.bytes.withUnsafeBytes { bytes in
+                    buffer.baseAddress!.copyMemory(from: bytes.baseAddress! + pageOffset, byteCount: count)
+                }
+                pageOffset += count
+                if pageOffset == page.bytes.count {
+                    cursor = page.last
+                    metrics.eventsSent.increment(by: Double(page.frames))
+                    self.page = nil
+                }
+                return .bytes(count)
             }
             let count = min(buffer.count, output.count - written)
             output.withUnsafeBytes { bytes in
                 buffer.baseAddress!.copyMemory(from: bytes.baseAddress! + written, byteCount: count)
             }
             written += count
-            lastWrite = .now
             return .bytes(count)
         }
+    }
+
+    /// A stream without filter that is close behind writes the hub's broadcast pages as
+    /// they are; false when it has none to write (it is further behind, has a filter, or
+    /// the page after its cursor was not made): ``fill()`` then reads the ring.
+    private func takePage() -> Bool {
+        guard runID == nil && logsTask == nil else { return false }
+        while hub.latest - cursor <= UInt64(Self.copyAbove), let next = hub.page(after: cursor) {
+            guard next.bytes.isEmpty else {
+                page = next
+                pageOffset = 0
+                return true
+            }
+            cursor = next.last
+        }
+        return false
     }
 
     /// Frames the events after `cursor` this stream wants; false when the buffer no longer
