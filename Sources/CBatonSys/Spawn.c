@@ -38,6 +38,11 @@ int baton_spawn(pid_t *pid_out, const char *path, char *const argv[], char *cons
     // No signal handler may run in the child while it shares the parent's memory.
     pthread_sigmask(SIG_BLOCK, &all, &previous);
     pid_t parent = getpid();
+    // The server's own nice value (its main thread's, whose tid is the pid): the spawning
+    // thread may run raised (the executor's, see Executor.start) and a child inherits it.
+    errno = 0;
+    int server_nice = getpriority(PRIO_PROCESS, (id_t)parent);
+    int restore_nice = !(server_nice == -1 && errno != 0);
     pid_t pid = vfork();
     if (pid == 0) {
         // Ignored signals stay ignored across execve and the server ignores SIGPIPE (a
@@ -47,6 +52,8 @@ int baton_spawn(pid_t *pid_out, const char *path, char *const argv[], char *cons
         for (int number = 1; number < NSIG; number++) {
             if (number != SIGKILL && number != SIGSTOP) sigaction(number, &standard, NULL);
         }
+        // Back to the server's priority (lowering one's own priority needs no privilege).
+        if (restore_nice && setpriority(PRIO_PROCESS, 0, server_nice) != 0) goto failed;
         // Its own process group (pgid = pid), so the whole task can be signalled.
         if (setpgid(0, 0) != 0) goto failed;
         // Dies with the server (kill -9 included): a task's leader must not outlive the

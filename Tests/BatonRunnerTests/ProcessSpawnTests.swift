@@ -1,5 +1,7 @@
+import CBatonSys
 import Foundation
 import Glibc
+import Synchronization
 import Testing
 
 @testable import BatonRunner
@@ -108,6 +110,34 @@ import Testing
         _ = T.collectExits(reactor, count: 1)
         let lines = Set(T.contents(log).split(separator: "\n").map(String.init))
         #expect(lines == Set(environment.map { "\($0.key)=\($0.value)" }))
+    }
+
+    @Test("a task runs at the server's nice value even when the spawning thread was raised")
+    func tasksDoNotInheritARaisedPriority() throws {
+        let dir = try T.makeTempDirectory()
+        defer { T.removeDirectory(dir) }
+        let log = "\(dir)/nice.log"
+        let serverNice = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(getpid()))
+        // The executor's thread runs at nice -5 where allowed (Executor.start): so does
+        // this one. Without CAP_SYS_NICE nothing is raised and the check still holds.
+        let spawned = Mutex<Result<ChildExit?, any Error>>(.success(nil))
+        let raised = Mutex(false)
+        let thread = Thread {
+            raised.withLock { $0 = baton_set_thread_nice(-5) == 0 }
+            do {
+                let reactor = try ChildReactor()
+                _ = try reactor.spawn(T.request(["sh", "-c", "cut -d' ' -f19 /proc/self/stat"], log: log))
+                spawned.withLock { $0 = .success(T.collectExits(reactor, count: 1).first) }
+            } catch {
+                spawned.withLock { $0 = .failure(error) }
+            }
+        }
+        thread.start()
+        let deadline = Date() + 30
+        while (try? spawned.withLock { try $0.get() }) == nil && Date() < deadline { usleep(10_000) }
+        let exit = try spawned.withLock { try $0.get() }
+        #expect(exit?.exitCode == 0)
+        #expect(T.contents(log) == "\(serverNice)\n", "raised: \(raised.withLock { $0 })")
     }
 
     @Test("the working directory applies, also to a relative executable path")

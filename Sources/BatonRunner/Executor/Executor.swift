@@ -1,5 +1,7 @@
 import BatonCore
+import CBatonSys
 import Foundation
+import Glibc
 import Logging
 
 /// Drives the pure `Engine` with real processes: the ninja-shaped loop (start what the
@@ -47,11 +49,26 @@ public final class Executor: RunControl {
         }
         try loop.resumeUnfinishedRuns(now: loop.clock.now(), accept: resuming)
         inbox.attach(waker: loop.reactor.waker)
-        let thread = Thread { loop.run() }
+        let logger = logger
+        let thread = Thread {
+            // Scheduling first: when event streams, requests and tasks want more CPU than
+            // there is, they wait, not the loop that starts and ends tasks. Needs
+            // CAP_SYS_NICE (root has it, containers often not); without it all threads are
+            // equal, as before. Tasks run at the server's own priority (baton_spawn).
+            if baton_set_thread_nice(Self.niceness) != 0 {
+                logger.debug(
+                    "the scheduler thread runs at the server's priority",
+                    metadata: ["reason": "\(String(cString: strerror(errno)))"])
+            }
+            loop.run()
+        }
         thread.name = "baton-executor"
         thread.stackSize = 8 << 20
         thread.start()
     }
+
+    /// The executor thread's nice value, where the system allows it (as the cron ticker's).
+    static let niceness: Int32 = -5
 
     /// Hands a run that is already committed to the store to the engine.
     public func submit(

@@ -125,8 +125,10 @@ final class ExecutorLoop: @unchecked Sendable {
             }
             engine.tick(now: now)
             if !exits.isEmpty {
-                claimIfFree()
+                // Ends first: their owners wait for them to start what comes next, while
+                // a claim (and the spawns it brings) can take a while.
                 reportEnded()
+                claimIfFree()
             }
             reapOrphansIfDue(now: now, hadExits: !exits.isEmpty)
         }

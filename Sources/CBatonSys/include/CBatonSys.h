@@ -41,7 +41,8 @@ int baton_eventfd(void);
 
 /// Starts `path` as a new process leading its own process group: stdin from `stdin_fd`,
 /// stdout and stderr on `output_fd`, no other descriptor, every signal at its default and
-/// none blocked, in `directory` (NULL: the server's), and killed (SIGKILL) when the calling
+/// none blocked, at the nice value of the server's main thread (not the calling thread's),
+/// in `directory` (NULL: the server's), and killed (SIGKILL) when the calling
 /// thread ends (PR_SET_PDEATHSIG; its process dying included). Returns 0 with the pid in `pid_out`, or the error number of what
 /// failed (the exec's ENOENT, EACCES, ENOEXEC, ETXTBSY; the chdir's), the failed child
 /// already reaped.
