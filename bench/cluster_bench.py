@@ -9,8 +9,9 @@ Parts (`--parts`, default all):
             the ratio PostgreSQL / SQLite of the run's own duration (created -> finished).
   dispatch  2 nodes: the owner (2 slots) gets `--rate` tasks/s (runs of 10 tasks) for
             `--seconds`; what has no local slot is dispatched to the other node (64 slots).
-            Dispatch latency = when the task's process started (it writes
-            $EPOCHREALTIME) - when the attempt became ready (attempts.queued_at).
+            Dispatch latency = when the task's process started (bench/start_stamp.c
+            journals the wall clock first thing in main()) - when the attempt became
+            ready (attempts.queued_at).
             --stages splits it: ready -> published -> claimed (database stamps) -> started.
   scaling   1, 2 and 4 nodes of 64 slots; one run of 4 waves of `sleep 0.5` tasks
             (256 per node) submitted to node 1: throughput and efficiency vs 1 node.
@@ -148,6 +149,21 @@ def part_single(args, workdir, pg):
     return rows
 
 
+def build_stamp(workdir):
+    """Compiles bench/start_stamp.c (the dispatch part's task: it journals when it
+    started, read first thing) into the work dir; returns the executable's path."""
+    compiler = next((c for c in ("cc", "clang", "gcc") if shutil.which(c)), None)
+    if compiler is None:
+        raise BenchError("the dispatch part needs a C compiler (cc, clang or gcc) for bench/start_stamp.c")
+    exe = os.path.join(workdir, "start_stamp")
+    done = subprocess.run([compiler, "-O2", "-o", exe, os.path.join(BENCH_DIR, "start_stamp.c")],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchError(f"could not compile bench/start_stamp.c:\n{done.stderr}")
+    os.chmod(workdir, 0o755)
+    return exe
+
+
 def part_dispatch(args, workdir, pg):
     url = pg.database()
     journal = os.path.join(workdir, "dispatch-journal")
@@ -163,7 +179,7 @@ def part_dispatch(args, workdir, pg):
             pg.sql(url, "CREATE FUNCTION keep_dispatch() RETURNS trigger AS $$ BEGIN "
                         "INSERT INTO dispatch_log SELECT OLD.*; RETURN OLD; END $$ LANGUAGE plpgsql")
             pg.sql(url, "CREATE TRIGGER keep BEFORE DELETE ON dispatches FOR EACH ROW EXECUTE FUNCTION keep_dispatch()")
-        command = ["bash", "-c", f'echo "$BATON_RUN_ID $BATON_TASK $EPOCHREALTIME" >> {journal}']
+        command = [build_stamp(workdir), journal]
         per_run = 10
         interval = per_run / args.rate
         before = round_trips([owner, helper])
