@@ -35,6 +35,20 @@ class BenchError(Exception):
     pass
 
 
+def compile_helper(source, workdir, needed_by):
+    """Compiles bench/SOURCE (a small C helper of a benchmark) into `workdir` with the first
+    of cc, clang and gcc found; returns the executable's path."""
+    compiler = next((c for c in ("cc", "clang", "gcc") if shutil.which(c)), None)
+    if compiler is None:
+        raise BenchError(f"{needed_by} needs a C compiler (cc, clang or gcc) for bench/{source}")
+    exe = os.path.join(workdir, os.path.splitext(source)[0])
+    done = subprocess.run([compiler, "-O2", "-o", exe, os.path.join(BENCH_DIR, source)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchError(f"could not compile bench/{source}:\n{done.stderr}")
+    return exe
+
+
 def tail(path, n=15):
     try:
         with open(path, "rb") as f:

@@ -20,7 +20,6 @@ Round trips per attempt come from every node's baton_postgres_round_trips_total.
 
 import argparse
 import datetime as dt
-import json
 import os
 import re
 import shutil
@@ -32,7 +31,7 @@ import time
 import urllib.request
 
 from bench_common import git_revision, log, percentile, print_checks, write_results
-from bench_server import BatonServer, BenchError
+from bench_server import BatonServer, BenchError, compile_helper
 from core_bench import generate
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -149,21 +148,6 @@ def part_single(args, workdir, pg):
     return rows
 
 
-def build_stamp(workdir):
-    """Compiles bench/start_stamp.c (the dispatch part's task: it journals when it
-    started, read first thing) into the work dir; returns the executable's path."""
-    compiler = next((c for c in ("cc", "clang", "gcc") if shutil.which(c)), None)
-    if compiler is None:
-        raise BenchError("the dispatch part needs a C compiler (cc, clang or gcc) for bench/start_stamp.c")
-    exe = os.path.join(workdir, "start_stamp")
-    done = subprocess.run([compiler, "-O2", "-o", exe, os.path.join(BENCH_DIR, "start_stamp.c")],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        raise BenchError(f"could not compile bench/start_stamp.c:\n{done.stderr}")
-    os.chmod(workdir, 0o755)
-    return exe
-
-
 def part_dispatch(args, workdir, pg):
     url = pg.database()
     journal = os.path.join(workdir, "dispatch-journal")
@@ -179,7 +163,7 @@ def part_dispatch(args, workdir, pg):
             pg.sql(url, "CREATE FUNCTION keep_dispatch() RETURNS trigger AS $$ BEGIN "
                         "INSERT INTO dispatch_log SELECT OLD.*; RETURN OLD; END $$ LANGUAGE plpgsql")
             pg.sql(url, "CREATE TRIGGER keep BEFORE DELETE ON dispatches FOR EACH ROW EXECUTE FUNCTION keep_dispatch()")
-        command = [build_stamp(workdir), journal]
+        command = [compile_helper("start_stamp.c", workdir, "the dispatch part"), journal]
         per_run = 10
         interval = per_run / args.rate
         before = round_trips([owner, helper])

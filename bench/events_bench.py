@@ -38,7 +38,6 @@ import os
 import platform
 import re
 import resource
-import shutil
 import signal
 import struct
 import subprocess
@@ -49,7 +48,7 @@ import traceback
 from array import array
 
 from bench_common import git_revision, log, percentile, remove_workdir, report_checks, write_results
-from bench_server import BENCH_DIR, HOST, REPO, BatonServer, BenchError, CPUWindow, Perf, proc_rss_mb
+from bench_server import BENCH_DIR, HOST, REPO, BatonServer, BenchError, CPUWindow, Perf, compile_helper, proc_rss_mb
 
 PARTS = ("streams", "metrics")
 RATIO_TARGET = 0.9
@@ -148,20 +147,6 @@ def submitter(port, index, count, total, rate, t0, body, conn):
         c.close()
     conn.send({"sent": sent, "error": error})
     conn.close()
-
-
-def build_reader(workroot):
-    """Compiles bench/sse_reader.c (the stream reader, in C so that it takes little CPU
-    from the server it measures) into the work dir; returns the executable's path."""
-    compiler = next((c for c in ("cc", "clang", "gcc") if shutil.which(c)), None)
-    if compiler is None:
-        raise BenchError("the events bench needs a C compiler (cc, clang or gcc) for bench/sse_reader.c")
-    exe = os.path.join(workroot, "sse_reader")
-    done = subprocess.run([compiler, "-O2", "-o", exe, os.path.join(BENCH_DIR, "sse_reader.c")],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        raise BenchError(f"could not compile bench/sse_reader.c:\n{done.stderr}")
-    return exe
 
 
 def stream_summary(line):
@@ -428,7 +413,7 @@ def phase(args, workroot, label, n_streams):
         base = wait_all_ended(metrics, 20, 60)
         reader_conn, ready = None, None
         if n_streams:
-            exe = build_reader(workroot)
+            exe = compile_helper("sse_reader.c", workroot, "the events bench")
             _, reader_conn = start_child(reader, exe, server.port, n_streams, args.stalled,
                                          os.path.join(wd, "arrivals.bin"))
             if not reader_conn.poll(90):
