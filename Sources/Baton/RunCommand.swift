@@ -36,6 +36,11 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        // One process, one run: the spec is parsed here and scheduled on the executor's
+        // thread, so one malloc arena lets the executor reuse what parsing freed
+        // (MallocArenas). `baton serve` keeps glibc's default: its request threads
+        // allocate at once, and one shared arena cost GET throughput there.
+        MallocArenas.useOne()
         guard let spec = SpecFile.load(file) else { throw BatonExit.badInput }
         let directory: URL
         let temporary = dataDir == nil

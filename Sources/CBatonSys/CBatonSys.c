@@ -2,6 +2,7 @@
 #include "CBatonSys.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <string.h>
 #include <stdlib.h>
@@ -58,6 +59,10 @@ int baton_set_dumpable(int dumpable) {
 
 int baton_set_child_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0, 0, 0);
+}
+
+int baton_limit_malloc_arenas(int arenas) {
+    return mallopt(M_ARENA_MAX, arenas);
 }
 
 int baton_set_thread_nice(int nice) {

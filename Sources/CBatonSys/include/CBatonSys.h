@@ -68,6 +68,11 @@ int baton_set_child_subreaper(void);
 /// nice value). Returns 0, or -1 with errno set (EACCES: raising it needs CAP_SYS_NICE).
 int baton_set_thread_nice(int nice);
 
+/// mallopt(M_ARENA_MAX, `arenas`): how many malloc arenas glibc may make (by default up to
+/// 8 per CPU, one per thread that allocates while another holds the lock). Call before
+/// other threads start. Returns 1 on success, 0 if refused.
+int baton_limit_malloc_arenas(int arenas);
+
 /// Overwrites the value of environment variable `name` in place (so the bytes are gone
 /// from /proc/self/environ too) and unsets it.
 void baton_scrub_environment(const char *name);
