@@ -57,6 +57,16 @@ struct HTTPClient: Sendable {
         _ method: String, _ target: String, headers: [(String, String)] = [], body: Data? = nil,
         contentType: String? = nil, authorization: String? = nil, timeout: Duration = .seconds(30)
     ) async throws -> HTTPResponse {
+        let bytes = requestBytes(
+            method, target, headers: headers, body: body, contentType: contentType, authorization: authorization)
+        return try await exchange(bytes, timeout: timeout)
+    }
+
+    /// The bytes of a request (see ``request(_:_:headers:body:contentType:authorization:timeout:)``).
+    func requestBytes(
+        _ method: String, _ target: String, headers: [(String, String)] = [], body: Data? = nil,
+        contentType: String? = nil, authorization: String? = nil
+    ) -> Data {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n"
         let auth = authorization ?? token.map { "Bearer \($0)" } ?? ""
         if !auth.isEmpty { head += "Authorization: \(auth)\r\n" }
@@ -64,7 +74,7 @@ struct HTTPClient: Sendable {
         if body != nil || method == "POST" || method == "PUT" { head += "Content-Length: \(body?.count ?? 0)\r\n" }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "\r\n"
-        return try await exchange(Data(head.utf8) + (body ?? Data()), timeout: timeout)
+        return Data(head.utf8) + (body ?? Data())
     }
 
     func get(_ target: String, headers: [(String, String)] = []) async throws -> HTTPResponse {
@@ -85,12 +95,25 @@ struct HTTPClient: Sendable {
 
     /// Sends `bytes` exactly as given on a fresh connection and reads the answer.
     func exchange(_ bytes: Data, timeout: Duration = .seconds(30)) async throws -> HTTPResponse {
+        try await timedExchange(bytes, timeout: timeout).response
+    }
+
+    /// ``exchange(_:timeout:)``, and how long it took from the connect to the last byte,
+    /// measured on the Dispatch thread doing the I/O: a test that times the server must not
+    /// also time how long the Swift concurrency pool took to resume it (other suites' blocking
+    /// tests can hold both of a 2-core machine's pool threads for seconds).
+    func timedExchange(_ bytes: Data, timeout: Duration = .seconds(30)) async throws -> (
+        response: HTTPResponse, wire: Duration
+    ) {
         let host = host
         let port = port
         return try await RawSocket.offload {
+            let started = ContinuousClock.now
             let socket = try RawSocket(host: host, port: port, readTimeout: timeout)
             try socket.send(bytes)
-            return try HTTPResponse.parse(try socket.readToEnd(), bodiless: bytes.starts(with: Data("HEAD ".utf8)))
+            let data = try socket.readToEnd()
+            let wire = ContinuousClock.now - started
+            return (try HTTPResponse.parse(data, bodiless: bytes.starts(with: Data("HEAD ".utf8))), wire)
         }
     }
 }
