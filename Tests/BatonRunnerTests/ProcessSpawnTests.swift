@@ -1,4 +1,3 @@
-import CBatonSys
 import Foundation
 import Glibc
 import Synchronization
@@ -123,7 +122,7 @@ import Testing
         let spawned = Mutex<Result<ChildExit?, any Error>>(.success(nil))
         let raised = Mutex(false)
         let thread = Thread {
-            raised.withLock { $0 = baton_set_thread_nice(-5) == 0 }
+            raised.withLock { $0 = SchedulingPriority.raiseCurrentThread() == nil }
             do {
                 let reactor = try ChildReactor()
                 _ = try reactor.spawn(T.request(["sh", "-c", "cut -d' ' -f19 /proc/self/stat"], log: log))

@@ -97,12 +97,8 @@ public final class EventHub: Sendable {
             if rendering {
                 state.pages.append(BroadcastPage(first: first, last: state.ring.latest, bytes: page, frames: frames))
             }
-            let oldest = state.ring.oldest
-            if let stale = state.pages.firstIndex(where: { $0.first >= oldest }), stale > 0 {
-                state.pages.removeFirst(stale)
-            } else if state.pages.last.map({ $0.first < oldest }) == true {
-                state.pages.removeAll()
-            }
+            // A page whose first event left the ring is of no use (its stream overflowed).
+            while let head = state.pages.first, head.first < state.ring.oldest { state.pages.removeFirst() }
             return state.listeners.values.filter { listener in events.contains(where: listener.wants) }
         }
         for listener in woken { listener.wake() }

@@ -1,5 +1,4 @@
 import BatonCore
-import CBatonSys
 import Foundation
 import Logging
 import Synchronization
@@ -57,17 +56,14 @@ public final class CronTicker: Sendable {
         let thread = Thread { [self] in
             // Fires are due at whole seconds, when the tasks of the previous second keep
             // both cores busy: ahead of them in the CPU queue, the ticker fires on time
-            // (best effort: raising a priority needs CAP_SYS_NICE, else this changes nothing).
-            _ = baton_set_thread_nice(Self.niceness)
+            // (best effort: SchedulingPriority).
+            _ = SchedulingPriority.raiseCurrentThread()
             run()
             finished.signal()
         }
         thread.name = "baton-cron"
         thread.start()
     }
-
-    /// The ticker thread's nice value; its work per second is small and bounded.
-    static let niceness: Int32 = -5
 
     /// Re-plan now: a workflow was created, replaced, deleted, paused or resumed.
     public func workflowsChanged() {

@@ -1,7 +1,5 @@
 import BatonCore
-import CBatonSys
 import Foundation
-import Glibc
 import Logging
 
 /// Drives the pure `Engine` with real processes: the ninja-shaped loop (start what the
@@ -51,14 +49,9 @@ public final class Executor: RunControl {
         inbox.attach(waker: loop.reactor.waker)
         let logger = logger
         let thread = Thread {
-            // Scheduling first: when event streams, requests and tasks want more CPU than
-            // there is, they wait, not the loop that starts and ends tasks. Needs
-            // CAP_SYS_NICE (root has it, containers often not); without it all threads are
-            // equal, as before. Tasks run at the server's own priority (baton_spawn).
-            if baton_set_thread_nice(Self.niceness) != 0 {
-                logger.debug(
-                    "the scheduler thread runs at the server's priority",
-                    metadata: ["reason": "\(String(cString: strerror(errno)))"])
+            // Scheduling first (SchedulingPriority).
+            if let refused = SchedulingPriority.raiseCurrentThread() {
+                logger.debug("the scheduler thread runs at the server's priority", metadata: ["reason": "\(refused)"])
             }
             loop.run()
         }
@@ -66,9 +59,6 @@ public final class Executor: RunControl {
         thread.stackSize = 8 << 20
         thread.start()
     }
-
-    /// The executor thread's nice value, where the system allows it (as the cron ticker's).
-    static let niceness: Int32 = -5
 
     /// Hands a run that is already committed to the store to the engine.
     public func submit(
