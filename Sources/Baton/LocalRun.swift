@@ -37,7 +37,8 @@ struct LocalRun {
         // A killed runner left this run unfinished: resume it (SPEC §5).
         let existing = try store.unfinishedRuns().last { $0.specHash == specHash }
         let runID = existing?.id ?? RunID.generate()
-        let progress = RunProgressPrinter(toStandardError: json)
+        let progress = RunProgressPrinter(
+            toStandardError: json, rootRunID: runID, rootName: spec.name, runName: { try? store.run(id: $0)?.name })
         let finished = DispatchSemaphore(value: 0)
         var logger = Logger(label: "baton.run")
         logger.logLevel = .warning

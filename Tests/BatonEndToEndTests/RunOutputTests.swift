@@ -123,4 +123,37 @@ struct RunOutputTests {
         #expect(exit.stdout.contains("failed"), "\(exit)")
         #expect(!exit.stdout.contains("\u{1B}["), "no colour when stdout is not a terminal")
     }
+
+    /// A sub-workflow's tasks are numbered from 0 in their own run: their lines must neither
+    /// hide the parent's (same index) nor pass for them (same name).
+    @Test func progressNamesSubWorkflowTasksByTheirPath() async throws {
+        let scratch = try Scratch()
+        defer { scratch.cleanUp() }
+        let spec = try scratch.writeSpec([
+            "name": "nested", "mode": "waitall",
+            "tasks": [
+                ["name": "first", "command": "true"],
+                [
+                    "name": "sub", "depends_on": ["first"],
+                    "tasks": [
+                        ["name": "a", "command": "true"], ["name": "b", "command": "exit 3", "depends_on": ["a"]],
+                    ],
+                ],
+                ["name": "last", "command": "true", "depends_on": ["sub"], "trigger": "all_done"],
+            ],
+        ])
+        let exit = try await scratch.baton(["run", spec, "--data-dir", scratch.dataDirectory])
+        #expect(exit.status == 1, "\(exit)")
+        let progress = exit.stdout.split(separator: "\n").map { line in
+            // `14:34:05 succeeded first (0.00s)` without the clock and the detail.
+            line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().prefix(2).joined(separator: " ")
+        }
+        for expected in [
+            "running first", "succeeded first", "running sub", "running sub/a", "succeeded sub/a", "running sub/b",
+            "failed sub/b", "failed sub", "running last", "succeeded last",
+        ] {
+            #expect(progress.contains(expected), "no line \"\(expected)\" in \(exit.stdout)")
+        }
+        #expect(!progress.contains("running a") && !progress.contains("running b"), "\(exit.stdout)")
+    }
 }

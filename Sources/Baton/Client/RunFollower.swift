@@ -10,7 +10,7 @@ struct RunFollower {
     let progressToStandardError: Bool
 
     func follow() throws -> RunDocument {
-        let printer = RunProgressPrinter(toStandardError: progressToStandardError)
+        let printer = RunProgressPrinter(toStandardError: progressToStandardError, rootRunID: runID)
         var etag: String?
         var last: RunDocument?
         while true {
