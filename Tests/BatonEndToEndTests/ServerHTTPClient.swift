@@ -183,7 +183,11 @@ final class RawSocket: @unchecked Sendable {
     let fd: Int32
 
     init(host: String = "127.0.0.1", port: Int, readTimeout: Duration = .seconds(30)) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        // `self.fd` is set only once connected: a class whose stored properties are all
+        // set runs its deinit when its init throws, and that second close(2) of a failed
+        // connect's descriptor hit whatever another test had opened under the same number
+        // meanwhile (a concurrent test's socket: "send: Bad file descriptor").
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw E2EError("socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -202,6 +206,7 @@ final class RawSocket: @unchecked Sendable {
         let (seconds, attoseconds) = readTimeout.components
         var value = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
+        self.fd = fd
     }
 
     deinit { close(fd) }

@@ -146,7 +146,7 @@ extension ChildReactor {
         if child.pipeFD >= 0 { close(child.pipeFD) }
         if child.pidFD >= 0 { close(child.pidFD) } else { childrenWithoutPidFD -= 1 }
         if child.inputFD >= 0 { close(child.inputFD) }
-        if child.log.logFD >= 0 { close(child.log.logFD) }
+        child.log.closeLog()
         child.pipeFD = -1
         child.pidFD = -1
         child.inputFD = -1

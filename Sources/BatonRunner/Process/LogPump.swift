@@ -54,6 +54,14 @@ struct LogPump {
         return true
     }
 
+    /// Closes the log file once the attempt is over; the descriptor number is free for
+    /// reuse at once, so it must not stay recorded here.
+    mutating func closeLog() {
+        guard logFD >= 0 else { return }
+        Glibc.close(logFD)
+        logFD = -1
+    }
+
     /// Adds a chunk of output, honouring the cap.
     mutating func append(_ chunk: UnsafeRawBufferPointer) {
         guard !truncated else { return }

@@ -49,7 +49,9 @@ final class RawHTTPConnection {
     init(host: String = "127.0.0.1", port: Int, readTimeout: Duration = .seconds(10)) throws {
         let isV6 = host.contains(":")
         // CLOEXEC: processes spawned by other tests in this process must not inherit it.
-        fd = socket(isV6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        // `self.fd` is set only once connected: with every stored property set, a throwing
+        // init runs deinit, whose second close(2) would hit another test's descriptor.
+        let fd = socket(isV6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw RawHTTPError.system("socket", errno) }
         var result: Int32
         if isV6 {
@@ -78,6 +80,7 @@ final class RawHTTPConnection {
             close(fd)
             throw RawHTTPError.system("connect", code)
         }
+        self.fd = fd
         setReadTimeout(readTimeout)
     }
 
