@@ -187,6 +187,44 @@ import Testing
         }
     }
 
+    @Test("a PATH search kept from the last second never runs or reports a command that changed since")
+    func keptLookupIsNeverStale() throws {
+        let dir = try T.makeTempDirectory()
+        defer { T.removeDirectory(dir) }
+        for sub in ["early", "late"] { mkdir("\(dir)/\(sub)", 0o755) }
+        let environment = ["PATH": "\(dir)/early:\(dir)/late"]
+        func install(_ path: String, says word: String) throws {
+            try "#!/bin/sh\necho \(word)\n".write(toFile: path, atomically: true, encoding: .utf8)
+            chmod(path, 0o755)
+        }
+        let reactor = try ChildReactor()
+        func run(_ tag: UInt64) throws -> String {
+            let log = "\(dir)/\(tag).log"
+            _ = try reactor.spawn(T.request(["kept-tool"], tag: tag, log: log, environment: environment))
+            #expect(T.collectExits(reactor, count: 1).first?.exitCode == 0)
+            return T.contents(log)
+        }
+        try install("\(dir)/early/kept-tool", says: "early")
+        #expect(try run(1) == "early\n")
+        // Removed: the kept path fails its exec, a fresh search finds the other one.
+        unlink("\(dir)/early/kept-tool")
+        try install("\(dir)/late/kept-tool", says: "late")
+        #expect(try run(2) == "late\n")
+        // Removed everywhere: "command not found", as without the cache.
+        unlink("\(dir)/late/kept-tool")
+        #expect(throws: SpawnError.commandNotFound("kept-tool")) {
+            try reactor.spawn(T.request(["kept-tool"], tag: 3, log: "\(dir)/3.log", environment: environment))
+        }
+        // Back, but not executable: "permission denied".
+        try install("\(dir)/late/kept-tool", says: "late")
+        #expect(try run(4) == "late\n")
+        chmod("\(dir)/late/kept-tool", 0o644)
+        #expect(throws: SpawnError.permissionDenied("\(dir)/late/kept-tool")) {
+            try reactor.spawn(T.request(["kept-tool"], tag: 5, log: "\(dir)/5.log", environment: environment))
+        }
+        #expect(reactor.liveCount == 0)
+    }
+
     @Test("an unknown command is a clear error and starts nothing")
     func commandNotFound() throws {
         let dir = try T.makeTempDirectory()

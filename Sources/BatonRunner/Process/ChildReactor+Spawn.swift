@@ -20,9 +20,9 @@ extension ChildReactor {
         if let directory = request.workingDirectory {
             try Self.checkWorkingDirectory(directory)
         }
-        let executable = try ExecutableLookup.resolve(
-            command, searchPath: request.environment["PATH"],
-            workingDirectory: request.workingDirectory)
+        let searchPath = request.environment["PATH"]
+        var (executable, cached) = try executables.resolve(
+            command, searchPath: searchPath, workingDirectory: request.workingDirectory, now: .now)
         let argv = try CStringArray(arguments: request.argv)
         let envp = try CStringArray(environment: request.environment)
 
@@ -67,6 +67,23 @@ extension ChildReactor {
         while spawnResult == ETXTBSY && retryDelay <= 16_000 {
             usleep(retryDelay)
             retryDelay *= 2
+            spawnResult = spawnProcess(
+                &pid, executable: executable, argv: argv, envp: envp, stdinFD: input.read, stdoutFD: writeEnd,
+                workingDirectory: request.workingDirectory)
+        }
+        if spawnResult != 0 && cached {
+            // A second-old search may be stale (the file was removed or replaced since):
+            // the outcome, success or error, is that of a fresh one.
+            executables.forget(command, searchPath: searchPath, workingDirectory: request.workingDirectory)
+            do {
+                (executable, cached) = try executables.resolve(
+                    command, searchPath: searchPath, workingDirectory: request.workingDirectory, now: .now)
+            } catch {
+                close(writeEnd)
+                close(pipeEnds.read)
+                if input.write >= 0 { close(input.write) }
+                throw error
+            }
             spawnResult = spawnProcess(
                 &pid, executable: executable, argv: argv, envp: envp, stdinFD: input.read, stdoutFD: writeEnd,
                 workingDirectory: request.workingDirectory)

@@ -33,6 +33,8 @@ public final class ChildReactor {
     let usesPidFDs: Bool
 
     var children: [Int32: ChildProcess] = [:]
+    /// `PATH` searches of the last second (bare command names).
+    var executables = ExecutableLookupCache()
     /// Children without a pidfd: while any exist, poll wakes every 50 ms to sweep them.
     var childrenWithoutPidFD = 0
     /// The epoll instance: the waker (key 0), and per child its pipe and its pidfd (see
