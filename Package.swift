@@ -39,7 +39,10 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .target(
             name: "BatonStorage",
-            dependencies: ["BatonCore", "CLibPQ", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "BatonCore", "CLibPQ", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strict),
         .target(
             name: "BatonRunner",

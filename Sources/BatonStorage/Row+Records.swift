@@ -105,6 +105,40 @@ extension AttemptRecord {
     }
 }
 
+extension BoundStatement {
+    /// The values of `TaskRecord.columns`, in order (see `arguments(runID:)`).
+    mutating func bind(_ task: TaskRecord, runID: String) {
+        bind(runID)
+        bind(task.index)
+        bind(task.name)
+        bind(task.group)
+        bind(task.status.rawValue)
+        bind(task.attempt)
+        bind(task.failures)
+        bind(task.exitCode)
+        bind(task.signal)
+        bind(task.reason)
+        bind(task.startedAt)
+        bind(task.finishedAt)
+        bind(task.pgid)
+        bind(task.retryAt)
+    }
+
+    /// The values of `AttemptRecord.columns`, in order (see `arguments`).
+    mutating func bind(_ attempt: AttemptRecord) {
+        bind(attempt.runID)
+        bind(attempt.taskIndex)
+        bind(attempt.attempt)
+        bind(attempt.startedAt)
+        bind(attempt.finishedAt)
+        bind(attempt.exitCode)
+        bind(attempt.signal)
+        bind(attempt.status.rawValue)
+        bind(attempt.logPath)
+        bind(attempt.queuedAt)
+    }
+}
+
 /// Dates as stored: `REAL` seconds since 1970.
 enum StoredDate {
     static func seconds(_ date: Date) -> Double { date.timeIntervalSince1970 }

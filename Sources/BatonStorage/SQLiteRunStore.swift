@@ -61,8 +61,13 @@ public final class SQLiteRunStore: RunStore {
     /// lack of space becomes `RunStoreError.storageFull` (answered `507`) and marks the
     /// store degraded until a write succeeds again.
     func write<T>(_ updates: (Database) throws -> T) throws -> T {
+        try mappingWriteErrors { try pool.write(updates) }
+    }
+
+    /// Runs a write `access` to the pool, with the error mapping of ``write(_:)``.
+    func mappingWriteErrors<T>(_ access: () throws -> T) throws -> T {
         do {
-            let result = try pool.write(updates)
+            let result = try access()
             if failingWrites.withLock({ $0 }) != nil { failingWrites.withLock { $0 = nil } }
             return result
         } catch let error as DatabaseError {
