@@ -3,11 +3,17 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <linux/sched.h>
+#endif
 
 #ifndef SYS_close_range
 #define SYS_close_range 436
@@ -30,9 +36,68 @@ static void close_from_three(void) {
     for (long fd = 3; fd < highest; fd++) close((int)fd);
 }
 
-int baton_spawn(pid_t *pid_out, const char *path, char *const argv[], char *const envp[], int stdin_fd,
-                int output_fd, const char *directory) {
+#if defined(__x86_64__) && defined(CLONE_CLEAR_SIGHAND) && defined(CLONE_PIDFD)
+#define BATON_HAVE_CLONE3 1
+
+// clone3(2) with CLONE_VM | CLONE_VFORK and no stack of its own: the child runs on the
+// caller's stack until it execs, as with vfork(2). Like glibc's vfork, the return address
+// is kept in a register across the system call: the child's next calls overwrite the
+// stack slot it came from, and the parent, resumed after the exec, returns through %rdx
+// (clone3 takes two arguments; the kernel preserves every register but %rax, %rcx, %r11).
+// returns_twice: the compiler must treat it like vfork/setjmp (the child returns into the
+// same frame, and the parent later returns into what the child left of it).
+__attribute__((returns_twice)) long baton_clone3_vfork(struct clone_args *args, size_t size);
+__asm__(".text\n"
+        ".globl baton_clone3_vfork\n"
+        ".type baton_clone3_vfork,@function\n"
+        "baton_clone3_vfork:\n"
+        "    popq %rdx\n"
+        "    movl $435, %eax\n"
+        "    syscall\n"
+        "    pushq %rdx\n"
+        "    ret\n"
+        ".size baton_clone3_vfork,.-baton_clone3_vfork\n");
+
+// 1 while clone3 with CLONE_CLEAR_SIGHAND works; 0 once it failed with ENOSYS (kernels
+// before 5.3, seccomp profiles such as Docker's default one) or EINVAL (before 5.5).
+static int clone3_usable = 1;
+
+// The signals the child defaults itself. CLONE_CLEAR_SIGHAND defaults every signal with a
+// handler, but an ignored signal stays ignored across exec: the server ignores SIGPIPE (a
+// task's `yes | head` would spin on EPIPE) and SIGINT/SIGTERM (SignalTrap's dispatch
+// sources), and a shell starting Baton in the background ignores SIGINT and SIGQUIT. So
+// the usual suspects always, plus whatever else this process ignores, re-read at most
+// once a second: a dozen sigaction(2) calls in each child instead of 62.
+static pthread_mutex_t ignored_lock = PTHREAD_MUTEX_INITIALIZER;
+static sigset_t ignored_signals;  // to default in the child: the usual ones and the ignored ones
+static time_t ignored_read_at = -1;
+
+static void current_ignored_signals(sigset_t *out) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    pthread_mutex_lock(&ignored_lock);
+    if (ignored_read_at < 0 || now.tv_sec != ignored_read_at) {
+        sigemptyset(&ignored_signals);
+        static const int usual[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE,
+                                    SIGALRM, SIGTERM, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU};
+        for (size_t index = 0; index < sizeof usual / sizeof usual[0]; index++) sigaddset(&ignored_signals, usual[index]);
+        for (int number = 1; number < NSIG; number++) {
+            struct sigaction current;
+            if (number != SIGKILL && number != SIGSTOP && sigaction(number, NULL, &current) == 0 &&
+                !(current.sa_flags & SA_SIGINFO) && current.sa_handler == SIG_IGN)
+                sigaddset(&ignored_signals, number);
+        }
+        ignored_read_at = now.tv_sec;
+    }
+    *out = ignored_signals;
+    pthread_mutex_unlock(&ignored_lock);
+}
+#endif
+
+int baton_spawn(pid_t *pid_out, int *pidfd_out, const char *path, char *const argv[], char *const envp[],
+                int stdin_fd, int output_fd, const char *directory) {
     volatile int child_error = 0;
+    if (pidfd_out != NULL) *pidfd_out = -1;
     sigset_t all, previous;
     sigfillset(&all);
     // No signal handler may run in the child while it shares the parent's memory.
@@ -43,14 +108,47 @@ int baton_spawn(pid_t *pid_out, const char *path, char *const argv[], char *cons
     errno = 0;
     int server_nice = getpriority(PRIO_PROCESS, (id_t)parent);
     int restore_nice = !(server_nice == -1 && errno != 0);
-    pid_t pid = vfork();
+    pid_t pid = -1;
+    int handlers_cleared = 0;
+#ifdef BATON_HAVE_CLONE3
+    sigset_t ignored;
+    int pidfd = -1;
+    if (__atomic_load_n(&clone3_usable, __ATOMIC_RELAXED)) {
+        current_ignored_signals(&ignored);
+        struct clone_args args;
+        memset(&args, 0, sizeof args);
+        args.flags = CLONE_VM | CLONE_VFORK | CLONE_CLEAR_SIGHAND | (pidfd_out != NULL ? CLONE_PIDFD : 0);
+        args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+        args.exit_signal = SIGCHLD;
+        long result = baton_clone3_vfork(&args, sizeof args);
+        if (result >= 0) {
+            pid = (pid_t)result;
+            handlers_cleared = 1;
+        } else if (result == -ENOSYS || result == -EINVAL || result == -EPERM) {
+            __atomic_store_n(&clone3_usable, 0, __ATOMIC_RELAXED);
+        }
+        // Any other failure (EAGAIN, ENOMEM): vfork below tries once more and reports.
+    }
+    if (handlers_cleared && pid > 0 && pidfd_out != NULL) *pidfd_out = pidfd;
+    if (!handlers_cleared)
+#endif
+        pid = vfork();
     if (pid == 0) {
-        // Ignored signals stay ignored across execve and the server ignores SIGPIPE (a
-        // task's `yes | head` would spin on EPIPE): default every catchable signal.
         struct sigaction standard = {0};
         standard.sa_handler = SIG_DFL;
-        for (int number = 1; number < NSIG; number++) {
-            if (number != SIGKILL && number != SIGSTOP) sigaction(number, &standard, NULL);
+#ifdef BATON_HAVE_CLONE3
+        if (handlers_cleared) {
+            for (int number = 1; number < NSIG; number++) {
+                if (sigismember(&ignored, number) == 1) sigaction(number, &standard, NULL);
+            }
+        } else
+#endif
+        {
+            // Ignored signals stay ignored across execve and the server ignores SIGPIPE (a
+            // task's `yes | head` would spin on EPIPE): default every catchable signal.
+            for (int number = 1; number < NSIG; number++) {
+                if (number != SIGKILL && number != SIGSTOP) sigaction(number, &standard, NULL);
+            }
         }
         // Back to the server's priority (lowering one's own priority needs no privilege).
         if (restore_nice && setpriority(PRIO_PROCESS, 0, server_nice) != 0) goto failed;
@@ -84,6 +182,10 @@ int baton_spawn(pid_t *pid_out, const char *path, char *const argv[], char *cons
     if (child_error != 0) {
         int status;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        if (pidfd_out != NULL && *pidfd_out >= 0) {
+            close(*pidfd_out);
+            *pidfd_out = -1;
+        }
         return child_error;
     }
     *pid_out = pid;

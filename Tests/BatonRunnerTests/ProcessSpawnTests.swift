@@ -356,4 +356,40 @@ import Testing
         // its handlers for them, and sigaddset(3) refuses to name them anyway.
         #expect(masks["SigIgn:"].map { $0 & 0x7fff_ffff } == 0)
     }
+
+    @Test("signals the server ignores or handles at any time are at their default in a child")
+    func ignoredAndHandledSignalsAreDefaulted() throws {
+        let dir = try T.makeTempDirectory()
+        defer { T.removeDirectory(dir) }
+        let reactor = try ChildReactor()
+        func dispositions(_ tag: UInt64) -> [String: UInt64] {
+            let log = "\(dir)/\(tag).log"
+            _ = try? reactor.spawn(T.request(["grep", "^SigIgn", "/proc/self/status"], tag: tag, log: log))
+            _ = T.collectExits(reactor, count: 1)
+            return Dictionary(
+                uniqueKeysWithValues: T.contents(log).split(separator: "\n").map { line in
+                    let parts = line.split(separator: "\t")
+                    return (String(parts[0]), (UInt64(parts[1], radix: 16) ?? .max) & 0x7fff_ffff)
+                })
+        }
+        #expect(dispositions(1)["SigIgn:"] == 0)
+        // Changed right before a spawn (a child reads the ignored ones at most a second
+        // old, except these usual ones, which it always defaults): SIGHUP as nohup does,
+        // SIGQUIT as a background job gets, SIGUSR2 and SIGWINCH at random; a handler on
+        // SIGUSR1 (handlers never survive exec anyway).
+        let changed: [(Int32, sighandler_t?)] = [
+            (SIGHUP, SIG_IGN), (SIGQUIT, SIG_IGN), (SIGUSR2, SIG_IGN), (SIGUSR1, { _ in }),
+        ]
+        var previous: [(Int32, sighandler_t?)] = []
+        for (number, handler) in changed { previous.append((number, signal(number, handler))) }
+        defer { for (number, handler) in previous { signal(number, handler) } }
+        let now = dispositions(2)
+        #expect(now["SigIgn:"] == 0, "\(now)")
+        // Any other ignored signal is defaulted too once the second has passed.
+        let old = signal(SIGWINCH, SIG_IGN)
+        defer { signal(SIGWINCH, old) }
+        usleep(1_100_000)
+        #expect(dispositions(3)["SigIgn:"] == 0)
+        #expect(reactor.liveCount == 0)
+    }
 }

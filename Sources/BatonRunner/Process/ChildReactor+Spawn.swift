@@ -56,9 +56,10 @@ extension ChildReactor {
         defer { if input.read != devNullFD { close(input.read) } }
 
         var pid: pid_t = 0
+        var clonedPidFD: Int32 = -1
         var spawnResult = spawnProcess(
-            &pid, executable: executable, argv: argv, envp: envp, stdinFD: input.read, stdoutFD: writeEnd,
-            workingDirectory: request.workingDirectory)
+            &pid, &clonedPidFD, executable: executable, argv: argv, envp: envp, stdinFD: input.read,
+            stdoutFD: writeEnd, workingDirectory: request.workingDirectory)
         // ETXTBSY: the file is open for writing somewhere. The classic cause is this very
         // server: a thread that just wrote the script, and a child forked meanwhile by
         // another thread holding a copy of that descriptor until its own exec. It clears
@@ -68,8 +69,8 @@ extension ChildReactor {
             usleep(retryDelay)
             retryDelay *= 2
             spawnResult = spawnProcess(
-                &pid, executable: executable, argv: argv, envp: envp, stdinFD: input.read, stdoutFD: writeEnd,
-                workingDirectory: request.workingDirectory)
+                &pid, &clonedPidFD, executable: executable, argv: argv, envp: envp, stdinFD: input.read,
+                stdoutFD: writeEnd, workingDirectory: request.workingDirectory)
         }
         if spawnResult != 0 && cached {
             // A second-old search may be stale (the file was removed or replaced since):
@@ -85,8 +86,8 @@ extension ChildReactor {
                 throw error
             }
             spawnResult = spawnProcess(
-                &pid, executable: executable, argv: argv, envp: envp, stdinFD: input.read, stdoutFD: writeEnd,
-                workingDirectory: request.workingDirectory)
+                &pid, &clonedPidFD, executable: executable, argv: argv, envp: envp, stdinFD: input.read,
+                stdoutFD: writeEnd, workingDirectory: request.workingDirectory)
         }
         // The child has its own copies on fds 1 and 2 now; ours would keep the pipe from
         // ever reaching EOF.
@@ -102,7 +103,8 @@ extension ChildReactor {
         // pidfd_open(2) on a child that already exited still works (it is a zombie until
         // we reap it) and polls readable at once. Without pidfds (ENOSYS before Linux 5.3,
         // or EMFILE) the child is watched by the waitid sweep of poll(until:).
-        let pidFD = usesPidFDs ? baton_pidfd_open(pid) : -1
+        // The clone may have handed one out already (clone3 CLONE_PIDFD).
+        let pidFD = usesPidFDs ? (clonedPidFD >= 0 ? clonedPidFD : baton_pidfd_open(pid)) : -1
         if pidFD < 0 { childrenWithoutPidFD += 1 }
         // Watched from now on. Adding fresh descriptors fails only for lack of kernel memory
         // or of epoll watches (fs.epoll.max_user_watches): an unwatched pipe would fill and
@@ -135,15 +137,32 @@ extension ChildReactor {
     /// a task dies with its server). Returns 0 or an error number: the exec's own failure
     /// (ENOENT, EACCES, ENOEXEC) or the chdir's, the failed child reaped.
     private func spawnProcess(
-        _ pid: inout pid_t, executable: String, argv: borrowing CStringArray,
+        _ pid: inout pid_t, _ pidFD: inout Int32, executable: String, argv: borrowing CStringArray,
         envp: borrowing CStringArray, stdinFD: Int32, stdoutFD: Int32, workingDirectory: String?
+    ) -> Int32 {
+        guard usesPidFDs else {
+            return spawnProcess(
+                &pid, nil, executable: executable, argv: argv, envp: envp, stdinFD: stdinFD, stdoutFD: stdoutFD,
+                workingDirectory: workingDirectory)
+        }
+        return withUnsafeMutablePointer(to: &pidFD) { pidFD in
+            spawnProcess(
+                &pid, pidFD, executable: executable, argv: argv, envp: envp, stdinFD: stdinFD, stdoutFD: stdoutFD,
+                workingDirectory: workingDirectory)
+        }
+    }
+
+    private func spawnProcess(
+        _ pid: inout pid_t, _ pidFD: UnsafeMutablePointer<Int32>?, executable: String,
+        argv: borrowing CStringArray, envp: borrowing CStringArray, stdinFD: Int32, stdoutFD: Int32,
+        workingDirectory: String?
     ) -> Int32 {
         if let workingDirectory {
             return workingDirectory.withCString { directory in
-                baton_spawn(&pid, executable, argv.pointers, envp.pointers, stdinFD, stdoutFD, directory)
+                baton_spawn(&pid, pidFD, executable, argv.pointers, envp.pointers, stdinFD, stdoutFD, directory)
             }
         }
-        return baton_spawn(&pid, executable, argv.pointers, envp.pointers, stdinFD, stdoutFD, nil)
+        return baton_spawn(&pid, pidFD, executable, argv.pointers, envp.pointers, stdinFD, stdoutFD, nil)
     }
 
     private static func spawnError(

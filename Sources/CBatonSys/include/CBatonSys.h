@@ -45,9 +45,10 @@ int baton_eventfd(void);
 /// in `directory` (NULL: the server's), and killed (SIGKILL) when the calling
 /// thread ends (PR_SET_PDEATHSIG; its process dying included). Returns 0 with the pid in `pid_out`, or the error number of what
 /// failed (the exec's ENOENT, EACCES, ENOEXEC, ETXTBSY; the chdir's), the failed child
-/// already reaped.
-int baton_spawn(pid_t *pid_out, const char *path, char *const argv[], char *const envp[], int stdin_fd,
-                int output_fd, const char *directory);
+/// already reaped. With `pidfd_out` non-NULL, a pidfd of the child comes with it when the
+/// kernel hands one out at the clone (clone3 CLONE_PIDFD), else -1 there.
+int baton_spawn(pid_t *pid_out, int *pidfd_out, const char *path, char *const argv[], char *const envp[],
+                int stdin_fd, int output_fd, const char *directory);
 
 /// Whether child `pid` has exited, WITHOUT reaping it: waitid(P_PID, pid, WEXITED |
 /// WNOHANG | WNOWAIT). An exited child stays a zombie, so its pid (and process group id)
