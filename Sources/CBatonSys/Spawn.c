@@ -94,6 +94,16 @@ static void current_ignored_signals(sigset_t *out) {
 }
 #endif
 
+int baton_spawn_uses_clone3(int use) {
+#ifdef BATON_HAVE_CLONE3
+    if (use >= 0) __atomic_store_n(&clone3_usable, use ? 1 : 0, __ATOMIC_RELAXED);
+    return __atomic_load_n(&clone3_usable, __ATOMIC_RELAXED);
+#else
+    (void)use;
+    return 0;
+#endif
+}
+
 int baton_spawn(pid_t *pid_out, int *pidfd_out, const char *path, char *const argv[], char *const envp[],
                 int stdin_fd, int output_fd, const char *directory) {
     volatile int child_error = 0;

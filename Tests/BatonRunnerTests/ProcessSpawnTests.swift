@@ -1,3 +1,4 @@
+import CBatonSys
 import Foundation
 import Glibc
 import Synchronization
@@ -357,10 +358,17 @@ import Testing
         #expect(masks["SigIgn:"].map { $0 & 0x7fff_ffff } == 0)
     }
 
-    @Test("signals the server ignores or handles at any time are at their default in a child")
-    func ignoredAndHandledSignalsAreDefaulted() throws {
+    @Test(
+        "signals the server ignores or handles at any time are at their default in a child",
+        arguments: ["clone3", "vfork"])
+    func ignoredAndHandledSignalsAreDefaulted(clone: String) throws {
         let dir = try T.makeTempDirectory()
         defer { T.removeDirectory(dir) }
+        // The vfork path is the fallback where clone3 is missing or filtered; both paths
+        // are correct, so flipping it under concurrent tests only changes how they spawn.
+        let before = baton_spawn_uses_clone3(-1)
+        if clone == "vfork" { _ = baton_spawn_uses_clone3(0) }
+        defer { _ = baton_spawn_uses_clone3(before) }
         let reactor = try ChildReactor()
         func dispositions(_ tag: UInt64) -> [String: UInt64] {
             let log = "\(dir)/\(tag).log"

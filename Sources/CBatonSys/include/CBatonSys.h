@@ -50,6 +50,10 @@ int baton_eventfd(void);
 int baton_spawn(pid_t *pid_out, int *pidfd_out, const char *path, char *const argv[], char *const envp[],
                 int stdin_fd, int output_fd, const char *directory);
 
+/// Whether `baton_spawn` clones with clone3 (1) or vfork (0): `use` 1 or 0 sets it (tests
+/// take the fallback path with 0), -1 only asks. Always 0 where clone3 is not built in.
+int baton_spawn_uses_clone3(int use);
+
 /// Whether child `pid` has exited, WITHOUT reaping it: waitid(P_PID, pid, WEXITED |
 /// WNOHANG | WNOWAIT). An exited child stays a zombie, so its pid (and process group id)
 /// cannot be reused until the caller reaps it with waitpid(2).
