@@ -40,6 +40,8 @@ public struct SpawnPlan: Sendable, Equatable {
     /// Cluster mode: the labels the node running it needs (the run's `runs_on` and the
     /// task's); empty: any node.
     public var runsOn: [String: String] = [:]
+    /// The task's `restartable`: whether an attempt cut short by a crash may simply run again.
+    public var restartable: Bool = true
 }
 
 /// The signal a stop sequence sends to a task's process group.

@@ -73,7 +73,8 @@ extension RunMachine {
             logPath: LogLayout.relativePath(
                 runID: runID, taskIndex: index, attempt: tasks[index].attempt),
             isTimeoutHook: hook, ssh: hook ? nil : task.ssh, killGraceSeconds: spec.killGraceSeconds,
-            subWorkflow: hook ? nil : task.subWorkflow, attemptStartedAt: attemptStart[index], runsOn: runsOn)
+            subWorkflow: hook ? nil : task.subWorkflow, attemptStartedAt: attemptStart[index], runsOn: runsOn,
+            restartable: task.restartable)
     }
 
     /// SIGTERM to the task's group now, SIGKILL after the grace (the sequence always ends

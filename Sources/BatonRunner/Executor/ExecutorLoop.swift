@@ -189,8 +189,10 @@ final class ExecutorLoop: @unchecked Sendable {
             // The store learns that attempts are starting BEFORE their processes exist: a
             // crash between the two then restarts them as interrupted, never runs a
             // `restartable: false` attempt a second time as if it were fresh. While the
-            // store refuses writes (disk full), spawns wait for the commit.
-            if actions.contains(where: \.isSpawn) { flush() }
+            // store refuses writes (disk full), spawns wait for the commit. Attempts that
+            // may run again anyway start first and are committed right after (see
+            // ``spawnsMayPrecedeTheirCommit(_:)``).
+            if actions.contains(where: \.isSpawn) && !spawnsMayPrecedeTheirCommit(actions) { flush() }
             for action in actions {
                 if action.isSpawn && unwrittenBatch != nil {
                     heldSpawns.append(action)
@@ -227,6 +229,23 @@ final class ExecutorLoop: @unchecked Sendable {
         } else if now.timeIntervalSince(statsUpdatedAt) >= 0.05 {
             statsUpdatedAt = now
             stats.update(busy: engine.busy, ready: engine.readyTaskCount, local: localProcessCount)
+        }
+    }
+
+    /// Whether this round's spawns may start before the commit that records them, which
+    /// then follows at once: takes the commit off the path from one task's exit to the next
+    /// one's start (a tenth of it on a chain of short tasks). Only when a crash in between
+    /// costs nothing a crash just before the spawn would not: every attempt is a local
+    /// process of a `restartable` task (after a restart the store says it never started, so
+    /// it starts again, and its leftover processes die by their marks); not a
+    /// `restartable: false` one, not an ssh command (its remote side would live on), not
+    /// a child run, not an `on_timeout` hook; not in cluster mode, where other nodes go by
+    /// the database; and not while the store refuses writes.
+    func spawnsMayPrecedeTheirCommit(_ actions: [EngineAction]) -> Bool {
+        guard unwrittenBatch == nil, configuration.dispatch == nil else { return false }
+        return actions.allSatisfy { action in
+            guard case .spawn(let plan) = action else { return true }
+            return plan.restartable && plan.ssh == nil && plan.subWorkflow == nil && !plan.isTimeoutHook
         }
     }
 
