@@ -242,7 +242,12 @@ final class ExecutorLoop: @unchecked Sendable {
     /// a child run, not an `on_timeout` hook; not in cluster mode, where other nodes go by
     /// the database; and not while the store refuses writes.
     func spawnsMayPrecedeTheirCommit(_ actions: [EngineAction]) -> Bool {
-        guard unwrittenBatch == nil, configuration.dispatch == nil else { return false }
+        Self.spawnsMayPrecedeTheirCommit(
+            actions, storeFailing: unwrittenBatch != nil, clustered: configuration.dispatch != nil)
+    }
+
+    static func spawnsMayPrecedeTheirCommit(_ actions: [EngineAction], storeFailing: Bool, clustered: Bool) -> Bool {
+        guard !storeFailing, !clustered else { return false }
         return actions.allSatisfy { action in
             guard case .spawn(let plan) = action else { return true }
             return plan.restartable && plan.ssh == nil && plan.subWorkflow == nil && !plan.isTimeoutHook
