@@ -18,8 +18,8 @@ import Testing
                 restartable: restartable))
     }
 
-    static func mayPrecede(_ actions: [EngineAction], storeFailing: Bool = false, clustered: Bool = false) -> Bool {
-        ExecutorLoop.spawnsMayPrecedeTheirCommit(actions, storeFailing: storeFailing, clustered: clustered)
+    static func mayPrecede(_ actions: [EngineAction], storeFailing: Bool = false, runsAreOurs: Bool = true) -> Bool {
+        ExecutorLoop.spawnsMayPrecedeTheirCommit(actions, storeFailing: storeFailing, runsAreOurs: runsAreOurs)
     }
 
     @Test func restartableLocalProcessesStartFirst() {
@@ -33,8 +33,17 @@ import Testing
         #expect(!Self.mayPrecede([Self.spawn(hook: true)]))
     }
 
-    @Test func aFailingStoreOrAClusterAlwaysCommitsFirst() {
+    @Test func aFailingStoreOrALeaseThatMayHaveLapsedCommitsFirst() {
         #expect(!Self.mayPrecede([Self.spawn()], storeFailing: true))
-        #expect(!Self.mayPrecede([Self.spawn()], clustered: true))
+        #expect(!Self.mayPrecede([Self.spawn()], runsAreOurs: false))
+    }
+
+    @Test func aLeaseHoldsForItsSecondsFromBeforeTheHeartbeat() {
+        let renewed = ContinuousClock.now
+        let beat = ClusterBeat(slots: 2, leaseSeconds: 5, renewedAt: renewed)
+        #expect(beat.holds(at: renewed))
+        #expect(beat.holds(at: renewed + .milliseconds(4_999)))
+        #expect(!beat.holds(at: renewed + .seconds(5)))
+        #expect(!beat.holds(at: renewed + .seconds(60)))
     }
 }

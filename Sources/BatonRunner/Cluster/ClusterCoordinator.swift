@@ -143,6 +143,7 @@ final class ClusterCoordinatorLoop: @unchecked Sendable {
                 executor.abandon(runIDs: lost)
             }
             let watchers = events?.watchers() ?? 0
+            let renewedAt = ContinuousClock.now
             let othersWatch = try store.heartbeat(
                 busySlots: executor.stats.localProcesses, watchers: watchers, leaseSeconds: timing.leaseSeconds)
             events?.othersWatch.recorded(watchers: watchers)
@@ -158,7 +159,10 @@ final class ClusterCoordinatorLoop: @unchecked Sendable {
             carryOutCommands()
             if let dispatch {
                 executor.clusterNews(
-                    [], beat: (try dispatch.liveSlots(leaseSeconds: timing.leaseSeconds), timing.leaseSeconds))
+                    [],
+                    beat: ClusterBeat(
+                        slots: try dispatch.liveSlots(leaseSeconds: timing.leaseSeconds),
+                        leaseSeconds: timing.leaseSeconds, renewedAt: renewedAt))
             }
         } catch {
             if !failing {

@@ -89,7 +89,7 @@ public final class Executor: RunControl {
 
     /// Cluster mode: other nodes woke this one (`work`, `done`, `stops`), or it is the
     /// heartbeat's turn (`beat`: every live node's slots, and the lease).
-    public func clusterNews(_ news: Set<String>, beat: (slots: Int, leaseSeconds: Double)? = nil) {
+    public func clusterNews(_ news: Set<String>, beat: ClusterBeat? = nil) {
         inbox.post(.clusterNews(news, beat: beat))
     }
 

@@ -14,7 +14,7 @@ enum ExecutorMessage: Sendable {
     case abandon([String])
     /// Cluster mode: wake-ups from other nodes (`work`, `done`, `stops`), or the heartbeat
     /// (with the cluster's slots and the lease).
-    case clusterNews(Set<String>, beat: (slots: Int, leaseSeconds: Double)?)
+    case clusterNews(Set<String>, beat: ClusterBeat?)
 }
 
 /// The executor's mailbox: any thread posts, the loop drains, a reactor wake-up joins the

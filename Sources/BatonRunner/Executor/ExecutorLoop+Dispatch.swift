@@ -103,11 +103,12 @@ extension ExecutorLoop {
     /// Another node (or the heartbeat) says there may be news: outcomes of this node's
     /// attempts, published work, stop requests. `beat`: the heartbeat's full look, with the
     /// cluster's pool size and the lease past which claimers count as lost.
-    func clusterNews(_ news: Set<String>, beat: (slots: Int, leaseSeconds: Double)?) {
+    func clusterNews(_ news: Set<String>, beat: ClusterBeat?) {
         guard let dispatch = configuration.dispatch else { return }
         let now = clock.now()
         do {
             if let beat {
+                lastBeat = beat
                 engine.setWorkers(max(configuration.workers, beat.slots), now: now)
                 let lost = try dispatch.takeLostAttempts(leaseSeconds: beat.leaseSeconds)
                 killLeftovers(of: lost)

@@ -34,6 +34,8 @@ final class ExecutorLoop: @unchecked Sendable {
     /// The attempts with a live process, by the marks in their environment, and the marks
     /// of each live tag: orphans of any other attempt are killed (ExecutorLoop+Orphans).
     var liveAttempts: Set<ProcessScan.Marks> = []
+    /// Cluster mode: the last heartbeat of this node that the database took.
+    var lastBeat: ClusterBeat?
     var marksOfTag: [UInt64: ProcessScan.Marks] = [:]
     /// The log of each live remote (ssh) process, read when ssh exits 255.
     var remoteLogOfTag: [UInt64: String] = [:]
@@ -192,7 +194,8 @@ final class ExecutorLoop: @unchecked Sendable {
             // store refuses writes (disk full), spawns wait for the commit. Attempts that
             // may run again anyway start first and are committed right after (see
             // ``spawnsMayPrecedeTheirCommit(_:)``).
-            if actions.contains(where: \.isSpawn) && !spawnsMayPrecedeTheirCommit(actions) { flush() }
+            let spawnsFirst = spawnsMayPrecedeTheirCommit(actions)
+            if actions.contains(where: \.isSpawn) && !spawnsFirst { flush() }
             for action in actions {
                 if action.isSpawn && unwrittenBatch != nil {
                     heldSpawns.append(action)
@@ -200,6 +203,8 @@ final class ExecutorLoop: @unchecked Sendable {
                     perform(action)
                 }
             }
+            // What goes to other nodes is published only once its attempt is committed.
+            if spawnsFirst && !toPublish.isEmpty { flush() }
             publishQueued()
             actions = engine.takeActions()
         }
@@ -239,15 +244,17 @@ final class ExecutorLoop: @unchecked Sendable {
     /// process of a `restartable` task (after a restart the store says it never started, so
     /// it starts again, and its leftover processes die by their marks); not a
     /// `restartable: false` one, not an ssh command (its remote side would live on), not
-    /// a child run, not an `on_timeout` hook; not in cluster mode, where other nodes go by
-    /// the database; and not while the store refuses writes.
+    /// a child run, not an `on_timeout` hook; not while the store refuses writes; and in
+    /// cluster mode only while this node's lease holds (``ClusterBeat/holds(at:)``): no
+    /// other node can have taken its runs then, while a node frozen past its lease must
+    /// find out from the commit before it starts anything.
     func spawnsMayPrecedeTheirCommit(_ actions: [EngineAction]) -> Bool {
-        Self.spawnsMayPrecedeTheirCommit(
-            actions, storeFailing: unwrittenBatch != nil, clustered: configuration.dispatch != nil)
+        let runsAreOurs = configuration.dispatch == nil || lastBeat?.holds(at: .now) == true
+        return Self.spawnsMayPrecedeTheirCommit(actions, storeFailing: unwrittenBatch != nil, runsAreOurs: runsAreOurs)
     }
 
-    static func spawnsMayPrecedeTheirCommit(_ actions: [EngineAction], storeFailing: Bool, clustered: Bool) -> Bool {
-        guard !storeFailing, !clustered else { return false }
+    static func spawnsMayPrecedeTheirCommit(_ actions: [EngineAction], storeFailing: Bool, runsAreOurs: Bool) -> Bool {
+        guard !storeFailing, runsAreOurs else { return false }
         return actions.allSatisfy { action in
             guard case .spawn(let plan) = action else { return true }
             return plan.restartable && plan.ssh == nil && plan.subWorkflow == nil && !plan.isTimeoutHook
