@@ -134,6 +134,9 @@ public struct Engine: Sendable {
         return actions
     }
 
+    /// Whether some run changed since the last `drainChanges`.
+    public var hasChanges: Bool { !dirty.isEmpty }
+
     /// Drains the changed runs' persisted changes into one batch (one transaction).
     public mutating func drainChanges() -> StoreBatch {
         var batch = StoreBatch()

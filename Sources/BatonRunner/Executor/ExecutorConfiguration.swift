@@ -22,6 +22,11 @@ public struct ExecutorConfiguration: Sendable {
     public var nodeName: String
     /// This node's labels (`--labels`): a task's `runs_on` must be a subset to run here.
     public var labels: [String: String]
+    /// How long a round's changes may wait for the next rounds' to share one commit (0:
+    /// every round commits). Worth it where a commit is a network round trip (PostgreSQL);
+    /// the price is that a task shorter than the window may show no `running` state to
+    /// observers (its changes are merged into one row).
+    public var commitWindow: TimeInterval
 
     public init(
         dataDirectory: URL, decodeSpec: @escaping @Sendable (Data) throws -> WorkflowSpec,
@@ -29,9 +34,10 @@ public struct ExecutorConfiguration: Sendable {
         logCapBytes: Int = 10 * 1024 * 1024,
         baseEnvironment: [String: String] = TaskEnvironment.inherited(),
         shutdownGraceSeconds: Double = 10, dispatch: (any TaskDispatch)? = nil, nodeName: String = "local",
-        labels: [String: String] = [:]
+        labels: [String: String] = [:], commitWindow: TimeInterval = 0
     ) {
         self.labels = labels
+        self.commitWindow = commitWindow
         self.dispatch = dispatch
         self.nodeName = nodeName
         self.dataDirectory = dataDirectory

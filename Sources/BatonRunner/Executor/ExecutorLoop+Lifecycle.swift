@@ -78,6 +78,8 @@ extension ExecutorLoop {
     /// reap everything, and leave the tasks recorded as interrupted so the next start
     /// resumes them (SPEC §3) — a shutdown must not turn into failures.
     func stopAllForShutdown() {
+        // Whatever waited for a commit first (the rounds' changes of ``flushOrWait()``).
+        flush()
         stopForeignForShutdown()
         guard !pidOf.isEmpty else { return }
         logger.info("stopping tasks for shutdown", metadata: ["count": "\(pidOf.count)"])
