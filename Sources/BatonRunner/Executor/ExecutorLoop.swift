@@ -378,7 +378,8 @@ final class ExecutorLoop: @unchecked Sendable {
     /// they are answered, and everything at shutdown or while the store fails.
     func flushOrWait() {
         let mayWait =
-            configuration.commitWindow > 0 && engine.hasChanges && unwrittenBatch == nil && finishedThisRound.isEmpty && pendingCancelReplies.isEmpty
+            configuration.commitWindow > 0 && engine.hasChanges && unwrittenBatch == nil && finishedThisRound.isEmpty
+            && pendingCancelReplies.isEmpty
             && heldSpawns.isEmpty && shutdownReply == nil
         guard mayWait else {
             flush()
