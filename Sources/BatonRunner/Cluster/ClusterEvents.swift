@@ -1,6 +1,4 @@
-import BatonAPI
 import BatonCore
-import BatonRunner
 import Foundation
 import Logging
 
@@ -12,13 +10,14 @@ import Logging
 /// up the live-events thread, which serves this node's own streams and long-polls. Its
 /// queue is bounded; past the bound, events are dropped (and the drop logged), not kept,
 /// and the other nodes' streams get a `reset` with the next events that do go out.
-final class ClusterEvents: @unchecked Sendable {
+public final class ClusterEvents: @unchecked Sendable {
     // @unchecked Sendable: `pending`, `dropped`, `stopping` and `running` are guarded by
     // `condition`; `failing` is touched by the relay thread only.
-    let relay: any EventRelay
-    let othersWatch = RemoteWatchers()
+    public let relay: any EventRelay
+    public let othersWatch = RemoteWatchers()
     let logger: Logger
-    static let maxPending = 20_000
+    /// Events queued for the relay at most; past it, events are dropped (and a `reset` owed).
+    public let maxPending: Int
 
     private let condition = NSCondition()
     private var pending: [ServerEvent] = []
@@ -28,12 +27,13 @@ final class ClusterEvents: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private var failing = false
 
-    init(relay: any EventRelay, logger: Logger) {
+    public init(relay: any EventRelay, logger: Logger, maxPending: Int = 20_000) {
         self.relay = relay
         self.logger = logger
+        self.maxPending = maxPending
     }
 
-    func start() {
+    public func start() {
         condition.withLock { running = true }
         let thread = Thread { [self] in loop() }
         thread.name = "baton-event-relay"
@@ -41,7 +41,7 @@ final class ClusterEvents: @unchecked Sendable {
     }
 
     /// Stops the thread (before the store closes); what is still queued is not sent.
-    func stop() {
+    public func stop() {
         let wasRunning = condition.withLock {
             stopping = true
             condition.signal()
@@ -52,7 +52,7 @@ final class ClusterEvents: @unchecked Sendable {
 
     /// For ``EventHub``: a first watcher on this node is announced at once, so that the
     /// other nodes relay before their next heartbeat (off the request's thread).
-    func firstListenerArrived() {
+    public func firstListenerArrived() {
         guard othersWatch.shouldAnnounce() else { return }
         DispatchQueue.global().async { [self] in
             do {
@@ -65,23 +65,16 @@ final class ClusterEvents: @unchecked Sendable {
 
     /// For ``LiveEvents``: the events this node published, queued for relaying while
     /// someone on another node reads them.
-    func published(_ events: [ServerEvent]) {
+    public func published(_ events: [ServerEvent]) {
         guard othersWatch.present else { return }
         condition.withLock {
-            guard pending.count + events.count <= Self.maxPending else {
+            guard pending.count + events.count <= maxPending else {
                 dropped += events.count
                 return
             }
             if pending.isEmpty { condition.signal() }
             pending += events
         }
-    }
-
-    /// For ``ClusterCoordinator``.
-    func sharing(live: LiveEvents) -> ClusterEventSharing {
-        ClusterEventSharing(
-            watchers: { [hub = live.hub] in hub.listenerCount }, othersWatch: othersWatch,
-            received: { [live] in live.remoteEvents($0) })
     }
 
     private func loop() {
