@@ -8,7 +8,7 @@ import Logging
 ///
 /// It also ticks the hub's listeners: keep-alives of idle streams and long-poll deadlines.
 public final class LiveEvents: @unchecked Sendable {
-    // @unchecked Sendable: `inputs`, `stopping` and `nextTick` are guarded by `condition`;
+    // @unchecked Sendable: `inputs` and `nextTick` are guarded by `condition` (the worker's);
     // `tallies` and the log state are touched by the pump thread only; `relay` is set
     // before the thread starts.
     public let hub: EventHub
@@ -16,11 +16,9 @@ public final class LiveEvents: @unchecked Sendable {
     let store: any RunStore
     let logger: Logger
 
-    private let condition = NSCondition()
+    private let worker = WorkerThread(name: "baton-events")
+    private var condition: NSCondition { worker.condition }
     private var inputs: [Input] = []
-    private var stopping = false
-    private var running = false
-    private let finished = DispatchSemaphore(value: 0)
     /// When the pump ticks the listeners next, as it planned it…
     private var scheduledTick = ContinuousClock.now
     /// …and as a new listener asked (a long-poll deadline), whichever is earlier.
@@ -84,20 +82,12 @@ public final class LiveEvents: @unchecked Sendable {
         metrics.setSources { sources in
             sources.activeRuns = { [self] in activeLock.withLock { active } }
         }
-        condition.withLock { running = true }
-        let thread = Thread { [self] in loop() }
-        thread.name = "baton-events"
-        thread.start()
+        worker.start { [self] in loop() }
     }
 
     /// Stops the thread after it published what it was given.
     public func stop() {
-        let wasRunning = condition.withLock {
-            stopping = true
-            condition.signal()
-            return running
-        }
-        if wasRunning { finished.wait() }
+        worker.stop()
     }
 
     // MARK: inputs (any thread)
@@ -177,17 +167,13 @@ public final class LiveEvents: @unchecked Sendable {
                 let next = hub.tick(now: now) ?? now + Self.tickInterval
                 condition.withLock { scheduledTick = min(next, now + Self.tickInterval) }
             }
-            if stop {
-                condition.withLock { running = false }
-                finished.signal()
-                return
-            }
+            if stop { return }
         }
     }
 
     private func waitForWork() -> ([Input], Bool) {
         condition.withLock {
-            while inputs.isEmpty && !stopping {
+            while inputs.isEmpty && !worker.stopping {
                 var deadline = nextTick
                 if !pendingLogs.isEmpty { deadline = min(deadline, logsFlushedAt + Self.logInterval) }
                 let now = ContinuousClock.now
@@ -199,14 +185,14 @@ public final class LiveEvents: @unchecked Sendable {
             }
             // Let a burst gather: wait out the rest of the drain interval.
             let interval = Self.drainInterval(streams: hub.openStreams)
-            while !stopping && ContinuousClock.now < drainedAt + interval {
+            while !worker.stopping && ContinuousClock.now < drainedAt + interval {
                 let rest = drainedAt + interval - ContinuousClock.now
                 let seconds = Double(rest.components.seconds) + Double(rest.components.attoseconds) / 1e18
                 _ = condition.wait(until: Date().addingTimeInterval(seconds))
             }
             drainedAt = .now
             defer { inputs.removeAll(keepingCapacity: true) }
-            return (inputs, stopping)
+            return (inputs, worker.stopping)
         }
     }
 

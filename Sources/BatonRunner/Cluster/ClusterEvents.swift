@@ -11,20 +11,18 @@ import Logging
 /// queue is bounded; past the bound, events are dropped (and the drop logged), not kept,
 /// and the other nodes' streams get a `reset` with the next events that do go out.
 public final class ClusterEvents: @unchecked Sendable {
-    // @unchecked Sendable: `pending`, `dropped`, `stopping` and `running` are guarded by
-    // `condition`; `failing` is touched by the relay thread only.
+    // @unchecked Sendable: `pending` and `dropped` are guarded by `condition` (the
+    // worker's); `failing` is touched by the relay thread only.
     public let relay: any EventRelay
     public let othersWatch = RemoteWatchers()
     let logger: Logger
     /// Events queued for the relay at most; past it, events are dropped (and a `reset` owed).
     public let maxPending: Int
 
-    private let condition = NSCondition()
+    private let worker = WorkerThread(name: "baton-event-relay")
+    private var condition: NSCondition { worker.condition }
     private var pending: [ServerEvent] = []
     private var dropped = 0
-    private var stopping = false
-    private var running = false
-    private let finished = DispatchSemaphore(value: 0)
     private var failing = false
 
     public init(relay: any EventRelay, logger: Logger, maxPending: Int = 20_000) {
@@ -34,20 +32,12 @@ public final class ClusterEvents: @unchecked Sendable {
     }
 
     public func start() {
-        condition.withLock { running = true }
-        let thread = Thread { [self] in loop() }
-        thread.name = "baton-event-relay"
-        thread.start()
+        worker.start { [self] in loop() }
     }
 
     /// Stops the thread (before the store closes); what is still queued is not sent.
     public func stop() {
-        let wasRunning = condition.withLock {
-            stopping = true
-            condition.signal()
-            return running
-        }
-        if wasRunning { finished.wait() }
+        worker.stop()
     }
 
     /// For ``EventHub``: a first watcher on this node is announced at once, so that the
@@ -83,18 +73,14 @@ public final class ClusterEvents: @unchecked Sendable {
         var owesReset = false
         while true {
             let (batch, lost, stop) = condition.withLock {
-                while pending.isEmpty && dropped == 0 && !stopping { condition.wait() }
+                while pending.isEmpty && dropped == 0 && !worker.stopping { condition.wait() }
                 defer {
                     pending.removeAll(keepingCapacity: true)
                     dropped = 0
                 }
-                return (pending, dropped, stopping)
+                return (pending, dropped, worker.stopping)
             }
-            if stop {
-                condition.withLock { running = false }
-                finished.signal()
-                return
-            }
+            if stop { return }
             if lost > 0 {
                 owesReset = true
                 logger.warning(
