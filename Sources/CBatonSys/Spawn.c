@@ -119,8 +119,8 @@ int baton_spawn(pid_t *pid_out, int *pidfd_out, const char *path, char *const ar
     int server_nice = getpriority(PRIO_PROCESS, (id_t)parent);
     int restore_nice = !(server_nice == -1 && errno != 0);
     pid_t pid = -1;
-    int handlers_cleared = 0;
 #ifdef BATON_HAVE_CLONE3
+    int handlers_cleared = 0;
     sigset_t ignored;
     int pidfd = -1;
     if (__atomic_load_n(&clone3_usable, __ATOMIC_RELAXED)) {
