@@ -64,7 +64,7 @@ struct RunCommand: ParsableCommand {
             let document = RunDocument(
                 run: outcome.run, tasks: outcome.tasks,
                 notifications: outcome.notifications.isEmpty ? nil : outcome.notifications.map(\.document))
-            Console.out(String(decoding: RunDocumentJSON.encode(document), as: UTF8.self))
+            Console.out(bytes: RunDocumentJSON.encode(document))
         } else {
             Console.out(RunTable.render(run: outcome.run, tasks: outcome.tasks))
         }

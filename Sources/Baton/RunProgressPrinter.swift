@@ -66,7 +66,8 @@ final class RunProgressPrinter: Sendable {
             }
         }
         guard !out.isEmpty else { return }
-        Self.writeAll(fd, out)
+        // A closed or full output drops the rest: progress must never stop the run.
+        Console.writeAll(fd, out)
     }
 
     /// `build/` for a child run named `ROOT/build`; the run id when its name is unknown.
@@ -177,23 +178,5 @@ final class RunProgressPrinter: Sendable {
             text.append(UInt8(ascii: "0") + UInt8(field % 10))
         }
         return text
-    }
-
-    /// All of `bytes`, across partial writes and signals; a closed or full output drops
-    /// the rest (progress must never stop the run).
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if written > 0 {
-                    offset += written
-                } else if written < 0 && errno == EINTR {
-                    continue
-                } else {
-                    return
-                }
-            }
-        }
     }
 }

@@ -31,5 +31,31 @@ enum Console {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
+    /// `bytes` and a newline on stdout, as they are: a 10,000-task run's JSON is 2 MB,
+    /// which a String and then a Data would have copied twice more at the peak of
+    /// `baton run`'s memory.
+    static func out(bytes: [UInt8]) {
+        writeAll(STDOUT_FILENO, bytes)
+        writeAll(STDOUT_FILENO, [UInt8(ascii: "\n")])
+    }
+
+    /// All of `bytes`, across partial writes and signals; a closed or full output drops
+    /// the rest.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
+        }
+    }
+
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
 }
