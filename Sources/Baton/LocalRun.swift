@@ -34,8 +34,8 @@ struct LocalRun {
         let store = try SQLiteRunStore(dataDirectory: dataDirectory)
         // Dropped once the run is created: 3 MB for 10,000 tasks, kept by the run's record
         // while it runs, and no longer needed at the end, when `baton run` peaks.
-        var specJSON: Data? = SpecEncoder.encode(spec)
-        let specHash = ContentDigest.hex(specJSON ?? Data())
+        var specJSON = SpecEncoder.encode(spec)
+        let specHash = ContentDigest.hex(specJSON)
         // A killed runner left this run unfinished: resume it (SPEC §5).
         let existing = try store.unfinishedRuns().last { $0.specHash == specHash }
         let runID = existing?.id ?? RunID.generate()
@@ -62,12 +62,11 @@ struct LocalRun {
         if existing == nil {
             let now = Date()
             let record = RunRecord(
-                id: runID, name: spec.name, trigger: .manual, createdAt: now, specJSON: specJSON ?? Data(),
+                id: runID, name: spec.name, trigger: .manual, createdAt: now, specJSON: specJSON,
                 specHash: specHash)
-            specJSON = nil
             try RunCreator(store: store, control: executor).create(record, spec: spec)
         }
-        specJSON = nil
+        specJSON = Data()
         // First signal: cancel (cleanup `runalways` groups still run); second: stop them too.
         cancelTarget.arm { _ = executor.cancel(runID: runID) }
         finished.wait()

@@ -1,4 +1,5 @@
 import BatonCore
+import BatonHTTP
 import Foundation
 import Synchronization
 
@@ -67,19 +68,19 @@ final class RunProgressPrinter: Sendable {
         }
         guard !out.isEmpty else { return }
         // A closed or full output drops the rest: progress must never stop the run.
-        Console.writeAll(fd, out)
+        DescriptorWrite.all(fd, out)
     }
 
     /// `build/` for a child run named `ROOT/build`; the run id when its name is unknown.
     private func prefix(ofChild runID: String, state: inout State) -> String {
         if let known = state.prefixes[runID] { return known }
-        guard let name = runName(runID) else { return runID + "/" }
-        if state.rootName == nil, runID != rootRunID { state.rootName = runName(rootRunID) }
-        var path = Substring(name)
+        if state.rootName == nil { state.rootName = runName(rootRunID) }
+        var path = Substring(runName(runID) ?? runID)
         if let root = state.rootName, path.hasPrefix(root + "/") { path = path.dropFirst(root.count + 1) }
-        let prefix = path + "/"
-        state.prefixes[runID] = String(prefix)
-        return String(prefix)
+        // Kept either way: one store lookup per child run, not one per line.
+        let prefix = String(path) + "/"
+        state.prefixes[runID] = prefix
+        return prefix
     }
 
     private func appendLine(for task: TaskRecord, prefix: String, clock: [UInt8], to out: inout [UInt8]) {

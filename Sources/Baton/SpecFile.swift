@@ -1,4 +1,5 @@
 import BatonCore
+import BatonHTTP
 import Foundation
 
 /// Reads a spec file given on the command line.
@@ -35,26 +36,8 @@ enum Console {
     /// which a String and then a Data would have copied twice more at the peak of
     /// `baton run`'s memory.
     static func out(bytes: [UInt8]) {
-        writeAll(STDOUT_FILENO, bytes)
-        writeAll(STDOUT_FILENO, [UInt8(ascii: "\n")])
-    }
-
-    /// All of `bytes`, across partial writes and signals; a closed or full output drops
-    /// the rest.
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if written > 0 {
-                    offset += written
-                } else if written < 0 && errno == EINTR {
-                    continue
-                } else {
-                    return
-                }
-            }
-        }
+        DescriptorWrite.all(STDOUT_FILENO, bytes)
+        DescriptorWrite.all(STDOUT_FILENO, [UInt8(ascii: "\n")])
     }
 
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }

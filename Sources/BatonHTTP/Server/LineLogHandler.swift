@@ -65,29 +65,11 @@ public struct LineLogHandler: LogHandler {
             // written between two of them would tear it (seen under load). The lock is
             // held for the write only, which a pipe serialises anyway; formatting above is
             // done outside it.
-            Self.writeLock.withLock { _ in Self.writeAll(descriptor, bytes) }
+            Self.writeLock.withLock { _ in DescriptorWrite.all(descriptor, bytes) }
         }
     }
 
     private static let writeLock = Mutex(())
-
-    /// Writes every byte, waiting out EINTR and EAGAIN (a non-blocking descriptor).
-    private static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) {
-        var rest = bytes
-        while !rest.isEmpty {
-            let written = write(descriptor, rest.baseAddress, rest.count)
-            if written > 0 {
-                rest = UnsafeRawBufferPointer(rebasing: rest[written...])
-            } else if written < 0 && errno == EINTR {
-                continue
-            } else if written < 0 && errno == EAGAIN {
-                var ready = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-                _ = poll(&ready, 1, 1000)
-            } else {
-                return  // nowhere to report a failing log
-            }
-        }
-    }
 
     /// `%Y-%m-%dT%H:%M:%S%z` in local time, formatted once per second.
     static let clock = LogClock()

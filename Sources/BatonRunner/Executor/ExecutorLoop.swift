@@ -366,9 +366,6 @@ final class ExecutorLoop: @unchecked Sendable {
         }
     }
 
-    /// Writes the engine's changes, after any batch that failed before (a full disk): a
-    /// failed batch is kept and retried first, on every round and at least every
-    /// ``retryInterval``, so nothing the engine decided is lost while the disk is full.
     /// Commits this round's changes, or lets them wait up to the configuration's
     /// `commitWindow` when nothing needs them in the store yet: while short tasks end and
     /// start every fraction of a millisecond, one commit then carries several rounds (a
@@ -379,8 +376,7 @@ final class ExecutorLoop: @unchecked Sendable {
     func flushOrWait() {
         let mayWait =
             configuration.commitWindow > 0 && engine.hasChanges && unwrittenBatch == nil && finishedThisRound.isEmpty
-            && pendingCancelReplies.isEmpty
-            && heldSpawns.isEmpty && shutdownReply == nil
+            && pendingCancelReplies.isEmpty && heldSpawns.isEmpty && shutdownReply == nil
         guard mayWait else {
             flush()
             return
@@ -391,6 +387,9 @@ final class ExecutorLoop: @unchecked Sendable {
         if now.timeIntervalSince(since) >= configuration.commitWindow { flush() }
     }
 
+    /// Writes the engine's changes, after any batch that failed before (a full disk): a
+    /// failed batch is kept and retried first, on every round and at least every
+    /// ``retryInterval``, so nothing the engine decided is lost while the disk is full.
     func flush() {
         uncommittedSince = nil
         var batch = unwrittenBatch ?? StoreBatch()

@@ -60,30 +60,30 @@ extension ChildReactor {
         var spawnResult = spawnProcess(
             &pid, &clonedPidFD, executable: executable, argv: argv, envp: envp, stdinFD: input.read,
             stdoutFD: writeEnd, workingDirectory: request.workingDirectory)
-        // ETXTBSY: the file is open for writing somewhere. The classic cause is this very
-        // server: a thread that just wrote the script, and a child forked meanwhile by
-        // another thread holding a copy of that descriptor until its own exec. It clears
-        // within microseconds, so retry briefly (at most ~30 ms) before giving up.
         var retryDelay: UInt32 = 1_000
-        while spawnResult == ETXTBSY && retryDelay <= 16_000 {
-            usleep(retryDelay)
-            retryDelay *= 2
-            spawnResult = spawnProcess(
-                &pid, &clonedPidFD, executable: executable, argv: argv, envp: envp, stdinFD: input.read,
-                stdoutFD: writeEnd, workingDirectory: request.workingDirectory)
-        }
-        if spawnResult != 0 && cached {
-            // A second-old search may be stale (the file was removed or replaced since):
-            // the outcome, success or error, is that of a fresh one.
-            executables.forget(command, searchPath: searchPath, workingDirectory: request.workingDirectory)
-            do {
-                (executable, cached) = try executables.resolve(
-                    command, searchPath: searchPath, workingDirectory: request.workingDirectory, now: .now)
-            } catch {
-                close(writeEnd)
-                close(pipeEnds.read)
-                if input.write >= 0 { close(input.write) }
-                throw error
+        while spawnResult != 0 {
+            if cached {
+                // A second-old search may be stale (the file was removed or replaced since):
+                // the outcome, success or error, is that of a fresh one.
+                executables.forget(command, searchPath: searchPath, workingDirectory: request.workingDirectory)
+                do {
+                    (executable, cached) = try executables.resolve(
+                        command, searchPath: searchPath, workingDirectory: request.workingDirectory, now: .now)
+                } catch {
+                    close(writeEnd)
+                    close(pipeEnds.read)
+                    if input.write >= 0 { close(input.write) }
+                    throw error
+                }
+            } else if spawnResult == ETXTBSY && retryDelay <= 16_000 {
+                // The file is open for writing somewhere. The classic cause is this very
+                // server: a thread that just wrote the script, and a child forked meanwhile by
+                // another thread holding a copy of that descriptor until its own exec. It
+                // clears within microseconds, so retry briefly (at most ~30 ms).
+                usleep(retryDelay)
+                retryDelay *= 2
+            } else {
+                break
             }
             spawnResult = spawnProcess(
                 &pid, &clonedPidFD, executable: executable, argv: argv, envp: envp, stdinFD: input.read,
