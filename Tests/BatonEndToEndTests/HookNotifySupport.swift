@@ -375,3 +375,70 @@ func eventually<T>(
         try await Task.sleep(for: .milliseconds(20))
     }
 }
+
+/// What one poll saw of a run's first notification delivery.
+struct DeliveryObservation: Sendable, CustomStringConvertible {
+    var attempts: Int
+    var status: String
+
+    var description: String { "\(status)@\(attempts)" }
+}
+
+/// Polls `GET /v1/runs/ID` every 20 ms from a Dispatch thread of its own until the run's
+/// first delivery is final, keeping each change. The Swift concurrency pool is not used:
+/// other suites' tests can hold both of its threads on a 2-core machine for seconds, and
+/// polls made from it then miss whatever changed meanwhile.
+final class DeliveryWatch: Sendable {
+    private let finished = DispatchSemaphore(value: 0)
+    private let result = Mutex<Result<[DeliveryObservation], E2EError>?>(nil)
+
+    init(client: HTTPClient, runID: String, within limit: Duration) {
+        DispatchQueue.global().async { [self] in
+            let outcome = Self.poll(client, runID, until: ContinuousClock.now + limit)
+            result.withLock { $0 = outcome }
+            finished.signal()
+        }
+    }
+
+    /// Every change seen, oldest first (waits for the delivery to end).
+    var value: [DeliveryObservation] {
+        get async throws {
+            try await RawSocket.offload { [self] in
+                finished.wait()
+                finished.signal()
+                return try result.withLock { $0! }.get()
+            }
+        }
+    }
+
+    private static func poll(
+        _ client: HTTPClient, _ runID: String, until deadline: ContinuousClock.Instant
+    ) -> Result<[DeliveryObservation], E2EError> {
+        var seen: [DeliveryObservation] = []
+        let request = client.requestBytes("GET", "/v1/runs/\(runID)")
+        while ContinuousClock.now < deadline {
+            do {
+                let socket = try RawSocket(host: client.host, port: client.port)
+                try socket.send(request)
+                let run = try HTTPResponse.parse(try socket.readToEnd()).json()
+                if let delivery = (run["notifications"] as? [[String: Any]])?.first {
+                    let now = DeliveryObservation(
+                        attempts: delivery["attempts"] as? Int ?? -1, status: delivery["status"] as? String ?? "?")
+                    if seen.last?.attempts != now.attempts || seen.last?.status != now.status { seen.append(now) }
+                    if ["delivered", "failed", "skipped"].contains(now.status) { return .success(seen) }
+                }
+            } catch {
+                return .failure(E2EError("watching the delivery of \(runID): \(error) after \(seen)"))
+            }
+            usleep(20_000)
+        }
+        return .failure(E2EError("the delivery of \(runID) did not end; seen \(seen)"))
+    }
+}
+
+extension HTTPClient {
+    /// Starts a ``DeliveryWatch`` on the run's first notification delivery.
+    func watchDelivery(of runID: String, within limit: Duration) -> DeliveryWatch {
+        DeliveryWatch(client: self, runID: runID, within: limit)
+    }
+}
