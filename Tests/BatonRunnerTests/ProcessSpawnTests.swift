@@ -328,76 +328,81 @@ import Testing
         #expect(T.collectExits(reactor, count: 1).first?.signal == SIGKILL)
     }
 
-    @Test("children start with no blocked and no ignored signal, whatever the server does")
-    func signalStateIsReset() throws {
-        let dir = try T.makeTempDirectory()
-        defer { T.removeDirectory(dir) }
-        // What a Swift server typically does: ignore SIGPIPE, block signals on its threads.
-        signal(SIGPIPE, SIG_IGN)
-        var block = sigset_t()
-        var previous = sigset_t()
-        sigemptyset(&block)
-        sigaddset(&block, SIGUSR1)
-        sigaddset(&block, SIGTERM)
-        pthread_sigmask(SIG_BLOCK, &block, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+    /// The signal tests change the process's own dispositions (SIGWINCH ignored for over a
+    /// second), which a child spawned meanwhile by another of them inherits: they run one
+    /// at a time, also the cases of one test. Other suites' children never look.
+    @Suite(.serialized) struct SignalDispositions {
+        @Test("children start with no blocked and no ignored signal, whatever the server does")
+        func signalStateIsReset() throws {
+            let dir = try T.makeTempDirectory()
+            defer { T.removeDirectory(dir) }
+            // What a Swift server typically does: ignore SIGPIPE, block signals on its threads.
+            signal(SIGPIPE, SIG_IGN)
+            var block = sigset_t()
+            var previous = sigset_t()
+            sigemptyset(&block)
+            sigaddset(&block, SIGUSR1)
+            sigaddset(&block, SIGTERM)
+            pthread_sigmask(SIG_BLOCK, &block, &previous)
+            defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
 
-        let reactor = try ChildReactor()
-        let log = "\(dir)/sig.log"
-        _ = try reactor.spawn(T.request(["grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"], log: log))
-        _ = T.collectExits(reactor, count: 1)
-        let masks = Dictionary(
-            uniqueKeysWithValues: T.contents(log).split(separator: "\n").map { line in
-                let parts = line.split(separator: "\t")
-                return (String(parts[0]), UInt64(parts[1], radix: 16) ?? .max)
-            })
-        #expect(masks["SigBlk:"] == 0)
-        // Signals 1-31 (bit n-1 for signal n). glibc's posix_spawn leaves its own internal
-        // signals 32 and 33 (SIGCANCEL, SIGSETXID) ignored; a glibc program reinstalls
-        // its handlers for them, and sigaddset(3) refuses to name them anyway.
-        #expect(masks["SigIgn:"].map { $0 & 0x7fff_ffff } == 0)
-    }
-
-    @Test(
-        "signals the server ignores or handles at any time are at their default in a child",
-        arguments: ["clone3", "vfork"])
-    func ignoredAndHandledSignalsAreDefaulted(clone: String) throws {
-        let dir = try T.makeTempDirectory()
-        defer { T.removeDirectory(dir) }
-        // The vfork path is the fallback where clone3 is missing or filtered; both paths
-        // are correct, so flipping it under concurrent tests only changes how they spawn.
-        let before = baton_spawn_uses_clone3(-1)
-        if clone == "vfork" { _ = baton_spawn_uses_clone3(0) }
-        defer { _ = baton_spawn_uses_clone3(before) }
-        let reactor = try ChildReactor()
-        func dispositions(_ tag: UInt64) -> [String: UInt64] {
-            let log = "\(dir)/\(tag).log"
-            _ = try? reactor.spawn(T.request(["grep", "^SigIgn", "/proc/self/status"], tag: tag, log: log))
+            let reactor = try ChildReactor()
+            let log = "\(dir)/sig.log"
+            _ = try reactor.spawn(T.request(["grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"], log: log))
             _ = T.collectExits(reactor, count: 1)
-            return Dictionary(
+            let masks = Dictionary(
                 uniqueKeysWithValues: T.contents(log).split(separator: "\n").map { line in
                     let parts = line.split(separator: "\t")
-                    return (String(parts[0]), (UInt64(parts[1], radix: 16) ?? .max) & 0x7fff_ffff)
+                    return (String(parts[0]), UInt64(parts[1], radix: 16) ?? .max)
                 })
+            #expect(masks["SigBlk:"] == 0)
+            // Signals 1-31 (bit n-1 for signal n). glibc's posix_spawn leaves its own internal
+            // signals 32 and 33 (SIGCANCEL, SIGSETXID) ignored; a glibc program reinstalls
+            // its handlers for them, and sigaddset(3) refuses to name them anyway.
+            #expect(masks["SigIgn:"].map { $0 & 0x7fff_ffff } == 0)
         }
-        #expect(dispositions(1)["SigIgn:"] == 0)
-        // Changed right before a spawn (a child reads the ignored ones at most a second
-        // old, except these usual ones, which it always defaults): SIGHUP as nohup does,
-        // SIGQUIT as a background job gets, SIGUSR2 and SIGWINCH at random; a handler on
-        // SIGUSR1 (handlers never survive exec anyway).
-        let changed: [(Int32, sighandler_t?)] = [
-            (SIGHUP, SIG_IGN), (SIGQUIT, SIG_IGN), (SIGUSR2, SIG_IGN), (SIGUSR1, { _ in }),
-        ]
-        var previous: [(Int32, sighandler_t?)] = []
-        for (number, handler) in changed { previous.append((number, signal(number, handler))) }
-        defer { for (number, handler) in previous { signal(number, handler) } }
-        let now = dispositions(2)
-        #expect(now["SigIgn:"] == 0, "\(now)")
-        // Any other ignored signal is defaulted too once the second has passed.
-        let old = signal(SIGWINCH, SIG_IGN)
-        defer { signal(SIGWINCH, old) }
-        usleep(1_100_000)
-        #expect(dispositions(3)["SigIgn:"] == 0)
-        #expect(reactor.liveCount == 0)
+
+        @Test(
+            "signals the server ignores or handles at any time are at their default in a child",
+            arguments: ["clone3", "vfork"])
+        func ignoredAndHandledSignalsAreDefaulted(clone: String) throws {
+            let dir = try T.makeTempDirectory()
+            defer { T.removeDirectory(dir) }
+            // The vfork path is the fallback where clone3 is missing or filtered; both paths
+            // are correct, so flipping it under concurrent tests only changes how they spawn.
+            let before = baton_spawn_uses_clone3(-1)
+            if clone == "vfork" { _ = baton_spawn_uses_clone3(0) }
+            defer { _ = baton_spawn_uses_clone3(before) }
+            let reactor = try ChildReactor()
+            func dispositions(_ tag: UInt64) -> [String: UInt64] {
+                let log = "\(dir)/\(tag).log"
+                _ = try? reactor.spawn(T.request(["grep", "^SigIgn", "/proc/self/status"], tag: tag, log: log))
+                _ = T.collectExits(reactor, count: 1)
+                return Dictionary(
+                    uniqueKeysWithValues: T.contents(log).split(separator: "\n").map { line in
+                        let parts = line.split(separator: "\t")
+                        return (String(parts[0]), (UInt64(parts[1], radix: 16) ?? .max) & 0x7fff_ffff)
+                    })
+            }
+            #expect(dispositions(1)["SigIgn:"] == 0)
+            // Changed right before a spawn (a child reads the ignored ones at most a second
+            // old, except these usual ones, which it always defaults): SIGHUP as nohup does,
+            // SIGQUIT as a background job gets, SIGUSR2 and SIGWINCH at random; a handler on
+            // SIGUSR1 (handlers never survive exec anyway).
+            let changed: [(Int32, sighandler_t?)] = [
+                (SIGHUP, SIG_IGN), (SIGQUIT, SIG_IGN), (SIGUSR2, SIG_IGN), (SIGUSR1, { _ in }),
+            ]
+            var previous: [(Int32, sighandler_t?)] = []
+            for (number, handler) in changed { previous.append((number, signal(number, handler))) }
+            defer { for (number, handler) in previous { signal(number, handler) } }
+            let now = dispositions(2)
+            #expect(now["SigIgn:"] == 0, "\(now)")
+            // Any other ignored signal is defaulted too once the second has passed.
+            let old = signal(SIGWINCH, SIG_IGN)
+            defer { signal(SIGWINCH, old) }
+            usleep(1_100_000)
+            #expect(dispositions(3)["SigIgn:"] == 0)
+            #expect(reactor.liveCount == 0)
+        }
     }
 }
