@@ -150,3 +150,62 @@ extension ClusterStoreTests {
         }
     }
 }
+
+extension ClusterStoreTests {
+    static func dispatched(_ runID: String, task: Int) -> DispatchedAttempt {
+        DispatchedAttempt(
+            runID: runID, taskIndex: task, attempt: 1, taskName: "t\(task)", argv: ["true"], env: ["K": "v"],
+            cwd: nil, logPath: "logs/\(runID)/t\(task)/1.log")
+    }
+
+    /// A round's attempt rows and their publication: one statement, both or neither.
+    static func round(_ runID: String, tasks: [Int]) -> StoreBatch {
+        var batch = StoreBatch()
+        batch.attempts = tasks.map {
+            AttemptRecord(
+                runID: runID, taskIndex: $0, attempt: 1, startedAt: baseDate, logPath: "logs/\(runID)/t\($0)/1.log",
+                queuedAt: baseDate)
+        }
+        return batch
+    }
+
+    @Test func aRoundIsWrittenAndPublishedInOneStatementForTheRunsTheNodeOwns() throws {
+        try withTwoNodes { a, b in
+            try a.insertRun(sampleRun(id: "r1", status: .running), tasks: sampleTasks(3))
+            _ = b.waitForWakeUp(timeout: 0)  // opens b's LISTEN connection
+            let published = try a.apply(
+                Self.round("r1", tasks: [0, 1]),
+                publishing: [Self.dispatched("r1", task: 0), Self.dispatched("r1", task: 1)])
+            #expect(
+                published == [
+                    DispatchKey(runID: "r1", taskIndex: 0, attempt: 1),
+                    DispatchKey(runID: "r1", taskIndex: 1, attempt: 1),
+                ])
+            #expect(try a.attempts(runID: "r1").map(\.taskIndex) == [0, 1], "the attempt rows are written too")
+            #expect(a.takeFencedRuns().isEmpty)
+
+            // The other node is woken and claims them, as after a publish of their own.
+            let started = Date()
+            var wakeUps: [String] = []
+            while !wakeUps.contains("work") && Date().timeIntervalSince(started) < 10 {
+                wakeUps = b.waitForWakeUp(timeout: 1)
+            }
+            #expect(wakeUps.contains("work"))
+            let claimed = try b.claim(limit: 5)
+            #expect(
+                claimed.map(\.key).sorted { $0.taskIndex < $1.taskIndex }
+                    == published.sorted { $0.taskIndex < $1.taskIndex })
+            #expect(claimed.first?.env == ["K": "v"], "the request travels whole")
+
+            // Publishing again is a no-op; a run that another node took over is neither
+            // written nor published, and is reported fenced.
+            #expect(try a.apply(StoreBatch(), publishing: [Self.dispatched("r1", task: 0)]).isEmpty)
+            _ = try b.adoptLostRuns(leaseSeconds: 0)
+            let refused = try a.apply(Self.round("r1", tasks: [2]), publishing: [Self.dispatched("r1", task: 2)])
+            #expect(refused.isEmpty)
+            #expect(a.takeFencedRuns() == ["r1"])
+            #expect(try b.attempts(runID: "r1").map(\.taskIndex) == [0, 1], "nothing of the stale round")
+            #expect(try b.claim(limit: 5).isEmpty)
+        }
+    }
+}

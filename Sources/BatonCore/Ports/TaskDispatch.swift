@@ -76,6 +76,10 @@ public protocol TaskDispatch: Sendable {
     /// Queues attempts for any node and wakes the nodes, in one statement; returns the
     /// ones queued (an attempt of a run this node no longer owns is not).
     func publish(_ attempts: [DispatchedAttempt]) throws -> Set<DispatchKey>
+    /// Writes `batch` (as `RunStore.apply`) and publishes `attempts` (as `publish`) at
+    /// once: the attempts' rows and their publication commit together, in one round trip.
+    /// Returns the attempts published.
+    func apply(_ batch: StoreBatch, publishing attempts: [DispatchedAttempt]) throws -> Set<DispatchKey>
     /// Takes the outcomes of this node's runs' attempts that ended elsewhere.
     func takeOutcomes() throws -> [DispatchOutcome]
     /// Takes this node's runs' attempts held by nodes silent past `leaseSeconds` (as

@@ -72,6 +72,12 @@ extension ExecutorLoop {
         } catch {
             problem = "\(error)"
         }
+        settlePublished(attempts, published: published, problem: problem)
+    }
+
+    /// After a publish: the attempts not published (the store failed, or the run is no
+    /// longer this node's) fail to start, as a spawn that failed.
+    func settlePublished(_ attempts: [DispatchedAttempt], published: Set<DispatchKey>, problem: String) {
         // This node may claim them back itself when one of its slots frees first.
         if !published.isEmpty { workMayExist = true }
         for attempt in attempts where !published.contains(attempt.key) {

@@ -150,27 +150,50 @@ extension PostgresRunStore: ClusterStore {
     /// The fenced engine round (see fencedApplySQL): rows of runs this node no longer owns
     /// are not written, and `takeFencedRuns` names those runs.
     func applyFenced(_ batch: StoreBatch, node: String, _ parameters: [String?]) throws {
+        _ = try applyFenced(batch, node: node, parameters, publishing: [])
+    }
+
+    /// `applyFenced`, publishing `attempts` in the same statement (fencedApplyPublishingSQL);
+    /// returns the ones published.
+    func applyFenced(
+        _ batch: StoreBatch, node: String, _ parameters: [String?], publishing attempts: [DispatchedAttempt]
+    ) throws -> Set<DispatchKey> {
         let touched = Set(batch.runs.map(\.id) + batch.tasks.map(\.runID) + batch.attempts.map(\.runID))
         // Only the batch's runs are looked up (a node may own thousands of runs).
-        let believed = owned.withLock { owned in touched.compactMap { id in owned[id].map { (id, Int($0)) } } }
-        let written = try write {
+        let believed = owned.withLock { owned in
+            touched.union(attempts.map(\.runID)).compactMap { id in owned[id].map { (id, Int($0)) } }
+        }
+        var arguments =
+            parameters + [
+                PGArray.literal(believed.map { Optional($0.0) }),
+                PGArray.literal(believed.map { Optional($0.1) }),
+                node,
+            ]
+        if !attempts.isEmpty { arguments += try Self.publishArguments(attempts) }
+        let (written, published) = try write {
             try pool.withConnection { connection in
                 let result = try connection.query(
-                    Self.fencedApplySQL,
-                    parameters + [
-                        PGArray.literal(believed.map { Optional($0.0) }),
-                        PGArray.literal(believed.map { Optional($0.1) }),
-                        node,
-                    ])
-                return Set((result.string(0, 1) ?? "").split(separator: ",").map(String.init))
+                    attempts.isEmpty ? Self.fencedApplySQL : Self.fencedApplyPublishingSQL, arguments)
+                let written = Set((result.string(0, 1) ?? "").split(separator: ",").map(String.init))
+                let published = Set(
+                    (result.string(0, 2) ?? "").split(separator: ",").compactMap { item -> DispatchKey? in
+                        let parts = item.split(separator: " ")
+                        guard parts.count == 3, let task = Int(parts[1]), let attempt = Int(parts[2]) else {
+                            return nil
+                        }
+                        return DispatchKey(runID: String(parts[0]), taskIndex: task, attempt: attempt)
+                    })
+                return (written, published)
             }
         }
         let fenced = touched.subtracting(written)
-        guard !fenced.isEmpty else { return }
-        owned.withLock { owned in
-            for id in fenced { owned[id] = nil }
+        if !fenced.isEmpty {
+            owned.withLock { owned in
+                for id in fenced { owned[id] = nil }
+            }
+            fencedRuns.withLock { $0 += fenced.sorted() }
         }
-        fencedRuns.withLock { $0 += fenced.sorted() }
+        return published
     }
 
     public func takeFencedRuns() -> [String] {

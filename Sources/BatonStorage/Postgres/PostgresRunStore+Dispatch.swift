@@ -6,6 +6,34 @@ import Foundation
 // attempts, never one twice. Each change wakes whoever must act through NOTIFY in the same
 // statement (`work` for every node, `done:<owner>`, `stop:<claimer>`), delivered at commit.
 extension PostgresRunStore: TaskDispatch {
+    /// Writes an engine round and publishes `attempts` in one statement (one round trip
+    /// instead of two on the way from a task's readiness to its start on another node).
+    public func apply(_ batch: StoreBatch, publishing attempts: [DispatchedAttempt]) throws -> Set<DispatchKey> {
+        guard let nodeID else {
+            try apply(batch)
+            return []
+        }
+        let runs = RunUpdateColumns(batch.runs)
+        let tasks = TaskColumns(Self.lastOfEach(batch.tasks))
+        let rows = AttemptColumns(Self.merged(batch.attempts), node: nodeID)
+        return try applyFenced(
+            batch, node: nodeID, runs.parameters + tasks.parameters + rows.parameters, publishing: attempts)
+    }
+
+    /// $35–$39 and $40 of fencedApplyPublishingSQL.
+    static func publishArguments(_ attempts: [DispatchedAttempt]) throws -> [String?] {
+        let encoder = JSONEncoder()
+        let requests = try attempts.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        return [
+            PGArray.literal(attempts.map { Optional($0.runID) }),
+            PGArray.literal(attempts.map { Optional($0.taskIndex) }),
+            PGArray.literal(attempts.map { Optional($0.attempt) }),
+            PGArray.literal(requests.map { Optional($0) }),
+            PGArray.literal(attempts.map { Optional(Self.encodeLabels($0.runsOn)) }),
+            Self.channel,
+        ]
+    }
+
     public func publish(_ attempts: [DispatchedAttempt]) throws -> Set<DispatchKey> {
         guard let nodeID, !attempts.isEmpty else { return [] }
         let encoder = JSONEncoder()

@@ -154,7 +154,13 @@ extension PostgresRunStore: RunStore {
     /// of the answer lists the runs written.
     static let fencedApplySQL = applySQL(fenced: true)
 
-    private static func applySQL(fenced: Bool) -> String {
+    /// `fencedApplySQL`, plus the attempts of $35–$39 published as `publish` does, for the
+    /// runs written only, in the same statement (so committed with their attempt rows);
+    /// the third column of the answer lists the attempts published as `run task attempt`,
+    /// comma-separated, and the nodes are woken ($40) when there is any.
+    static let fencedApplyPublishingSQL = applySQL(fenced: true, publishing: true)
+
+    private static func applySQL(fenced: Bool, publishing: Bool = false) -> String {
         let owned = fenced ? " AND u.id IN (SELECT id FROM owned)" : ""
         let ownedTasks = fenced ? " WHERE t.run_id IN (SELECT id FROM owned)" : ""
         let ownedAttempts = fenced ? " WHERE a.run_id IN (SELECT id FROM owned)" : ""
@@ -168,7 +174,26 @@ extension PostgresRunStore: RunStore {
                 FOR UPDATE OF runs
             ),
             """ : ""
-        let answer = fenced ? ", (SELECT string_agg(id, ',') FROM owned)" : ""
+        var answer = fenced ? ", (SELECT string_agg(id, ',') FROM owned)" : ""
+        let publishedCTE =
+            publishing
+            ? """
+            , published AS (
+                INSERT INTO dispatches (run_id, task_idx, attempt, request, runs_on, published_at)
+                SELECT u.run_id, u.task_idx, u.attempt, u.request, u.runs_on::jsonb, \(now)
+                FROM unnest($35::text[], $36::int[], $37::int[], $38::text[], $39::text[])
+                    AS u (run_id, task_idx, attempt, request, runs_on)
+                WHERE u.run_id IN (SELECT id FROM owned)
+                ON CONFLICT (run_id, task_idx, attempt) DO NOTHING
+                RETURNING run_id, task_idx, attempt
+            )
+            """ : ""
+        if publishing {
+            answer += """
+                , (SELECT string_agg(run_id || ' ' || task_idx || ' ' || attempt, ',') FROM published)\
+                , (SELECT pg_notify($40, 'work') FROM published LIMIT 1)
+                """
+        }
         return """
             WITH \(ownedCTE) updated_runs AS (
                 UPDATE runs SET status = u.status, started_at = u.started_at, finished_at = u.finished_at,
@@ -188,7 +213,7 @@ extension PostgresRunStore: RunStore {
             \(assignments(AttemptRecord.columns, excluding: ["run_id", "task_idx", "attempt", "queued_at"])),
                     queued_at = COALESCE(excluded.queued_at, attempts.queued_at),
                     node = COALESCE(attempts.node, excluded.node)
-            )
+            )\(publishedCTE)
             SELECT count(*)\(answer) FROM updated_runs
             """
     }
