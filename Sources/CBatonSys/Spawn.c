@@ -18,6 +18,10 @@
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1)
+#endif
+#include <fcntl.h>
 
 // Between vfork and exec the child shares the server's memory and runs on the spawning
 // thread's stack: it makes system calls only, and reports a failure through
@@ -94,6 +98,43 @@ static void current_ignored_signals(sigset_t *out) {
 }
 #endif
 
+// The child's descriptor table. A child of clone without CLONE_FILES starts with a copy of
+// the server's whole table, and its exec then closes every copied descriptor: two per
+// running task (its pidfd and its log), so with 5,000 tasks running each spawn copied and
+// closed 10,000 descriptors, and a spawn cost grew with the number of running tasks.
+// Instead the child shares the table (CLONE_FILES) and first thing calls
+// close_range(low, ~0U, CLOSE_RANGE_UNSHARE), which gives it a private table holding only
+// the descriptors below `low` (Linux 5.9). Its stdin and output are placed first at two
+// low descriptors reserved for it ("slots", /dev/null while no spawn uses them), so `low`
+// stays small. While the child shares the table it must not touch a descriptor, and the
+// slots are taken under a lock (spawning threads of tests run at once).
+static int files_shareable = 1;  // 0 once close_range could not unshare (older kernel, seccomp)
+static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+static int slot_null = -1, slot_in = -1, slot_out = -1;
+
+// Under slots_lock. 1 when the slots exist (made once).
+static int slots_ready(void) {
+    if (slot_out >= 0) return 1;
+    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null_fd < 0) return 0;
+    int in = fcntl(null_fd, F_DUPFD_CLOEXEC, 3);
+    int out = in < 0 ? -1 : fcntl(null_fd, F_DUPFD_CLOEXEC, 3);
+    if (in < 0 || out < 0) {
+        if (in >= 0) close(in);
+        close(null_fd);
+        return 0;
+    }
+    slot_null = null_fd;
+    slot_in = in;
+    slot_out = out;
+    return 1;
+}
+
+int baton_spawn_shares_files(int use) {
+    if (use >= 0) __atomic_store_n(&files_shareable, use ? 1 : 0, __ATOMIC_RELAXED);
+    return __atomic_load_n(&files_shareable, __ATOMIC_RELAXED);
+}
+
 int baton_spawn_uses_clone3(int use) {
 #ifdef BATON_HAVE_CLONE3
     if (use >= 0) __atomic_store_n(&clone3_usable, use ? 1 : 0, __ATOMIC_RELAXED);
@@ -106,7 +147,9 @@ int baton_spawn_uses_clone3(int use) {
 
 int baton_spawn(pid_t *pid_out, int *pidfd_out, const char *path, char *const argv[], char *const envp[],
                 int stdin_fd, int output_fd, const char *directory) {
+again:;
     volatile int child_error = 0;
+    volatile int unshare_failed = 0;
     if (pidfd_out != NULL) *pidfd_out = -1;
     sigset_t all, previous;
     sigfillset(&all);
@@ -119,15 +162,30 @@ int baton_spawn(pid_t *pid_out, int *pidfd_out, const char *path, char *const ar
     int server_nice = getpriority(PRIO_PROCESS, (id_t)parent);
     int restore_nice = !(server_nice == -1 && errno != 0);
     pid_t pid = -1;
+    int child_in = stdin_fd, child_out = output_fd;
+    int sharing = 0;        // the child shares the table and unshares it below `low_fd`
+    unsigned int low_fd = 3;
 #ifdef BATON_HAVE_CLONE3
     int handlers_cleared = 0;
     sigset_t ignored;
     int pidfd = -1;
     if (__atomic_load_n(&clone3_usable, __ATOMIC_RELAXED)) {
         current_ignored_signals(&ignored);
+        if (__atomic_load_n(&files_shareable, __ATOMIC_RELAXED)) {
+            pthread_mutex_lock(&slots_lock);
+            if (slots_ready() && dup3(stdin_fd, slot_in, O_CLOEXEC) >= 0 && dup3(output_fd, slot_out, O_CLOEXEC) >= 0) {
+                sharing = 1;
+                child_in = slot_in;
+                child_out = slot_out;
+                low_fd = (unsigned int)(slot_in > slot_out ? slot_in : slot_out) + 1;
+            } else {
+                pthread_mutex_unlock(&slots_lock);
+            }
+        }
         struct clone_args args;
         memset(&args, 0, sizeof args);
-        args.flags = CLONE_VM | CLONE_VFORK | CLONE_CLEAR_SIGHAND | (pidfd_out != NULL ? CLONE_PIDFD : 0);
+        args.flags = CLONE_VM | CLONE_VFORK | CLONE_CLEAR_SIGHAND | (pidfd_out != NULL ? CLONE_PIDFD : 0) |
+                     (sharing ? CLONE_FILES : 0);
         args.pidfd = (uint64_t)(uintptr_t)&pidfd;
         args.exit_signal = SIGCHLD;
         long result = baton_clone3_vfork(&args, sizeof args);
@@ -144,6 +202,11 @@ int baton_spawn(pid_t *pid_out, int *pidfd_out, const char *path, char *const ar
 #endif
         pid = vfork();
     if (pid == 0) {
+        // First of all: a table of its own, of the descriptors below low_fd only.
+        if (sharing && syscall(SYS_close_range, low_fd, ~0U, CLOSE_RANGE_UNSHARE) != 0) {
+            unshare_failed = 1;
+            goto failed;
+        }
         struct sigaction standard = {0};
         standard.sa_handler = SIG_DFL;
 #ifdef BATON_HAVE_CLONE3
@@ -172,7 +235,7 @@ int baton_spawn(pid_t *pid_out, int *pidfd_out, const char *path, char *const ar
         // the main thread for runs resumed at start-up; both outlive their children.
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) goto failed;
         if (getppid() != parent) _exit(127);  // the server died already
-        if (dup2(stdin_fd, 0) < 0 || dup2(output_fd, 1) < 0 || dup2(output_fd, 2) < 0) goto failed;
+        if (dup2(child_in, 0) < 0 || dup2(child_out, 1) < 0 || dup2(child_out, 2) < 0) goto failed;
         // Belt and braces over O_CLOEXEC: a descriptor opened without it anywhere in the
         // server (by a library, or raced with by another thread) still stops here.
         close_from_three();
@@ -187,8 +250,27 @@ int baton_spawn(pid_t *pid_out, int *pidfd_out, const char *path, char *const ar
         _exit(127);
     }
     int saved = errno;
+    if (sharing) {
+        // The slots go back to /dev/null: the server must not hold the task's log open
+        // (its pipe would never reach end-of-file).
+        dup3(slot_null, slot_in, O_CLOEXEC);
+        dup3(slot_null, slot_out, O_CLOEXEC);
+        pthread_mutex_unlock(&slots_lock);
+    }
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     if (pid < 0) return saved;
+    if (unshare_failed) {
+        // This kernel (or a seccomp profile) has no CLOSE_RANGE_UNSHARE: the child stopped
+        // before touching any descriptor. Copy tables from now on, and spawn again.
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        if (pidfd_out != NULL && *pidfd_out >= 0) {
+            close(*pidfd_out);
+            *pidfd_out = -1;
+        }
+        __atomic_store_n(&files_shareable, 0, __ATOMIC_RELAXED);
+        goto again;
+    }
     if (child_error != 0) {
         int status;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}

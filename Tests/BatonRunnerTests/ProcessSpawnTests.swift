@@ -310,10 +310,21 @@ import Testing
         #expect(reactor.liveCount == 0)
     }
 
-    @Test("a child inherits only stdin (/dev/null), stdout and stderr")
-    func noDescriptorLeaksIntoChildren() throws {
+    @Test(
+        "a child inherits only stdin (/dev/null), stdout and stderr",
+        arguments: ["shared, then unshared, table", "copied table"])
+    func noDescriptorLeaksIntoChildren(table: String) throws {
         let dir = try T.makeTempDirectory()
         defer { T.removeDirectory(dir) }
+        // The copied table is the fallback where close_range cannot unshare; both paths
+        // are correct, so flipping it under concurrent tests only changes how they spawn.
+        let before = baton_spawn_shares_files(-1)
+        if table == "copied table" { _ = baton_spawn_shares_files(0) }
+        defer { _ = baton_spawn_shares_files(before) }
+        // A descriptor some library opened without O_CLOEXEC, high up.
+        let leaky = fcntl(STDERR_FILENO, F_DUPFD, 900)
+        #expect(leaky >= 900)
+        defer { close(leaky) }
         let reactor = try ChildReactor()
         // A live sibling: its pipe, log and pidfd are open in the server meanwhile.
         let sibling = try reactor.spawn(T.request(["sleep", "1000"], tag: 0, log: "\(dir)/sibling.log"))

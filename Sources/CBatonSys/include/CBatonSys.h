@@ -54,6 +54,11 @@ int baton_spawn(pid_t *pid_out, int *pidfd_out, const char *path, char *const ar
 /// take the fallback path with 0), -1 only asks. Always 0 where clone3 is not built in.
 int baton_spawn_uses_clone3(int use);
 
+/// Whether a clone3 child shares the descriptor table until it unshares the few it needs
+/// (1), or gets a copy of the whole table (0): `use` 1 or 0 sets it (tests), -1 only asks.
+/// Turns 0 by itself where close_range cannot unshare (kernels before 5.9).
+int baton_spawn_shares_files(int use);
+
 /// Whether child `pid` has exited, WITHOUT reaping it: waitid(P_PID, pid, WEXITED |
 /// WNOHANG | WNOWAIT). An exited child stays a zombie, so its pid (and process group id)
 /// cannot be reused until the caller reaps it with waitpid(2).
