@@ -314,13 +314,15 @@ import Testing
         "a child inherits only stdin (/dev/null), stdout and stderr",
         arguments: ["shared, then unshared, table", "copied table"])
     func noDescriptorLeaksIntoChildren(table: String) throws {
+        // The copied table is the fallback where close_range cannot unshare.
+        try T.withSpawnPath(baton_spawn_shares_files, enabled: table != "copied table") {
+            try expectOnlyStandardDescriptorsInChildren()
+        }
+    }
+
+    private func expectOnlyStandardDescriptorsInChildren() throws {
         let dir = try T.makeTempDirectory()
         defer { T.removeDirectory(dir) }
-        // The copied table is the fallback where close_range cannot unshare; both paths
-        // are correct, so flipping it under concurrent tests only changes how they spawn.
-        let before = baton_spawn_shares_files(-1)
-        if table == "copied table" { _ = baton_spawn_shares_files(0) }
-        defer { _ = baton_spawn_shares_files(before) }
         // A descriptor some library opened without O_CLOEXEC, high up.
         let leaky = fcntl(STDERR_FILENO, F_DUPFD, 900)
         #expect(leaky >= 900)
@@ -377,13 +379,15 @@ import Testing
             "signals the server ignores or handles at any time are at their default in a child",
             arguments: ["clone3", "vfork"])
         func ignoredAndHandledSignalsAreDefaulted(clone: String) throws {
+            // The vfork path is the fallback where clone3 is missing or filtered.
+            try T.withSpawnPath(baton_spawn_uses_clone3, enabled: clone == "clone3") {
+                try expectIgnoredAndHandledSignalsDefaulted()
+            }
+        }
+
+        private func expectIgnoredAndHandledSignalsDefaulted() throws {
             let dir = try T.makeTempDirectory()
             defer { T.removeDirectory(dir) }
-            // The vfork path is the fallback where clone3 is missing or filtered; both paths
-            // are correct, so flipping it under concurrent tests only changes how they spawn.
-            let before = baton_spawn_uses_clone3(-1)
-            if clone == "vfork" { _ = baton_spawn_uses_clone3(0) }
-            defer { _ = baton_spawn_uses_clone3(before) }
             let reactor = try ChildReactor()
             func dispositions(_ tag: UInt64) -> [String: UInt64] {
                 let log = "\(dir)/\(tag).log"

@@ -10,6 +10,19 @@ enum ProcessTestSupport {
     static let environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C"]
 
     /// A fresh directory under the system temp dir; removed by `TempDirectory.remove()`.
+    /// Runs `body` with one of baton_spawn's paths switched off when `enabled` is false
+    /// (`switched` is `baton_spawn_uses_clone3` or `baton_spawn_shares_files`), then puts
+    /// the switch back. The fallback paths are as correct as the usual ones, so switching
+    /// under concurrent tests only changes how they spawn.
+    static func withSpawnPath<Result>(
+        _ switched: (Int32) -> Int32, enabled: Bool, _ body: () throws -> Result
+    ) rethrows -> Result {
+        let before = switched(-1)
+        if !enabled { _ = switched(0) }
+        defer { _ = switched(before) }
+        return try body()
+    }
+
     static func makeTempDirectory() throws -> String {
         var template = Array((NSTemporaryDirectory() + "/baton-process-XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
