@@ -30,7 +30,8 @@
 // to add PR_SET_PDEATHSIG, which posix_spawn has no attribute for.
 
 static void close_from_three(void) {
-    if (syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+    // INT_MAX, not ~0U, as the last descriptor: the same on Linux, and gVisor refuses more.
+    if (syscall(SYS_close_range, 3U, 0x7fffffffU, 0U) == 0) return;
     // Kernels before 5.9: close one by one, up to the descriptor limit (bounded: past
     // 65536, a descriptor the server opened without O_CLOEXEC could reach the task).
     struct rlimit limit;
@@ -147,6 +148,7 @@ int baton_spawn_uses_clone3(int use) {
 
 int baton_spawn(pid_t *pid_out, int *pidfd_out, const char *path, char *const argv[], char *const envp[],
                 int stdin_fd, int output_fd, const char *directory) {
+    int may_share = 1;  // 0 for a second try after the child could not unshare (ENOMEM…)
 again:;
     volatile int child_error = 0;
     volatile int unshare_failed = 0;
@@ -171,14 +173,18 @@ again:;
     int pidfd = -1;
     if (__atomic_load_n(&clone3_usable, __ATOMIC_RELAXED)) {
         current_ignored_signals(&ignored);
-        if (__atomic_load_n(&files_shareable, __ATOMIC_RELAXED)) {
+        if (may_share && __atomic_load_n(&files_shareable, __ATOMIC_RELAXED)) {
             pthread_mutex_lock(&slots_lock);
-            if (slots_ready() && dup3(stdin_fd, slot_in, O_CLOEXEC) >= 0 && dup3(output_fd, slot_out, O_CLOEXEC) >= 0) {
+            // Slots above 64 are not used: kernels 5.9 to 5.17 could copy a partial
+            // bitmap word of a table unshared at a limit that is not a multiple of 64.
+            if (slots_ready() && slot_in < 64 && slot_out < 64 && dup3(stdin_fd, slot_in, O_CLOEXEC) >= 0 &&
+                dup3(output_fd, slot_out, O_CLOEXEC) >= 0) {
                 sharing = 1;
                 child_in = slot_in;
                 child_out = slot_out;
                 low_fd = (unsigned int)(slot_in > slot_out ? slot_in : slot_out) + 1;
             } else {
+                if (slot_in >= 0) dup3(slot_null, slot_in, O_CLOEXEC);  // the first dup3 may have worked
                 pthread_mutex_unlock(&slots_lock);
             }
         }
@@ -203,7 +209,7 @@ again:;
         pid = vfork();
     if (pid == 0) {
         // First of all: a table of its own, of the descriptors below low_fd only.
-        if (sharing && syscall(SYS_close_range, low_fd, ~0U, CLOSE_RANGE_UNSHARE) != 0) {
+        if (sharing && syscall(SYS_close_range, low_fd, 0x7fffffffU, CLOSE_RANGE_UNSHARE) != 0) {
             unshare_failed = 1;
             goto failed;
         }
@@ -260,15 +266,18 @@ again:;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     if (pid < 0) return saved;
     if (unshare_failed) {
-        // This kernel (or a seccomp profile) has no CLOSE_RANGE_UNSHARE: the child stopped
-        // before touching any descriptor. Copy tables from now on, and spawn again.
+        // The child stopped before touching any descriptor. This kernel (or a seccomp
+        // profile) has no CLOSE_RANGE_UNSHARE: copy tables from now on. Anything else
+        // (ENOMEM) only makes this spawn copy. Either way, spawn again.
         int status;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
         if (pidfd_out != NULL && *pidfd_out >= 0) {
             close(*pidfd_out);
             *pidfd_out = -1;
         }
-        __atomic_store_n(&files_shareable, 0, __ATOMIC_RELAXED);
+        if (child_error == ENOSYS || child_error == EINVAL || child_error == EPERM)
+            __atomic_store_n(&files_shareable, 0, __ATOMIC_RELAXED);
+        may_share = 0;
         goto again;
     }
     if (child_error != 0) {

@@ -317,6 +317,8 @@ import Testing
         // The copied table is the fallback where close_range cannot unshare.
         try T.withSpawnPath(baton_spawn_shares_files, enabled: table != "copied table") {
             try expectOnlyStandardDescriptorsInChildren()
+            // Linux 5.9 and later: the shared path was taken, not given up for copies.
+            #expect(table == "copied table" || baton_spawn_shares_files(-1) == 1, "close_range could not unshare")
         }
     }
 
