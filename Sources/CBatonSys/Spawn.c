@@ -104,7 +104,7 @@ static void current_ignored_signals(sigset_t *out) {
 // running task (its pidfd and its log), so with 5,000 tasks running each spawn copied and
 // closed 10,000 descriptors, and a spawn cost grew with the number of running tasks.
 // Instead the child shares the table (CLONE_FILES) and first thing calls
-// close_range(low, ~0U, CLOSE_RANGE_UNSHARE), which gives it a private table holding only
+// close_range(low, INT_MAX, CLOSE_RANGE_UNSHARE), which gives it a private table holding only
 // the descriptors below `low` (Linux 5.9). Its stdin and output are placed first at two
 // low descriptors reserved for it ("slots", /dev/null while no spawn uses them), so `low`
 // stays small. While the child shares the table it must not touch a descriptor, and the

@@ -200,7 +200,14 @@ extension ClusterStoreTests {
             // Publishing again is a no-op; a run that another node took over is neither
             // written nor published, and is reported fenced.
             #expect(try a.apply(StoreBatch(), publishing: [Self.dispatched("r1", task: 0)]).isEmpty)
+            // A publish on its own (after a commit-first round) takes the same arguments.
+            #expect(
+                try a.publish([Self.dispatched("r1", task: 2)]) == [DispatchKey(runID: "r1", taskIndex: 2, attempt: 1)])
+            #expect(try b.claim(limit: 5).map(\.taskName) == ["t2"])
             _ = try b.adoptLostRuns(leaseSeconds: 0)
+            var retry = Self.dispatched("r1", task: 1)
+            retry.attempt = 2
+            #expect(try a.publish([retry]).isEmpty, "a lost run publishes nothing")
             let refused = try a.apply(Self.round("r1", tasks: [2]), publishing: [Self.dispatched("r1", task: 2)])
             #expect(refused.isEmpty)
             #expect(a.takeFencedRuns() == ["r1"])

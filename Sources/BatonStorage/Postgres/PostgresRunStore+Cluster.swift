@@ -148,23 +148,21 @@ extension PostgresRunStore: ClusterStore {
     }
 
     /// The fenced engine round (see fencedApplySQL): rows of runs this node no longer owns
-    /// are not written, and `takeFencedRuns` names those runs.
-    func applyFenced(_ batch: StoreBatch, node: String, _ parameters: [String?]) throws {
-        _ = try applyFenced(batch, node: node, parameters, publishing: [])
-    }
-
-    /// `applyFenced`, publishing `attempts` in the same statement (fencedApplyPublishingSQL);
-    /// returns the ones published.
+    /// are not written, and `takeFencedRuns` names those runs. `attempts` are published
+    /// in the same statement (fencedApplyPublishingSQL); returns the ones published.
     func applyFenced(
-        _ batch: StoreBatch, node: String, _ parameters: [String?], publishing attempts: [DispatchedAttempt]
+        _ batch: StoreBatch, node: String, publishing attempts: [DispatchedAttempt] = []
     ) throws -> Set<DispatchKey> {
+        let runs = RunUpdateColumns(batch.runs)
+        let tasks = TaskColumns(Self.lastOfEach(batch.tasks))
+        let rows = AttemptColumns(Self.merged(batch.attempts), node: node)
         let touched = Set(batch.runs.map(\.id) + batch.tasks.map(\.runID) + batch.attempts.map(\.runID))
         // Only the batch's runs are looked up (a node may own thousands of runs).
         let believed = owned.withLock { owned in
             touched.union(attempts.map(\.runID)).compactMap { id in owned[id].map { (id, Int($0)) } }
         }
         var arguments =
-            parameters + [
+            runs.parameters + tasks.parameters + rows.parameters + [
                 PGArray.literal(believed.map { Optional($0.0) }),
                 PGArray.literal(believed.map { Optional($0.1) }),
                 node,

@@ -13,14 +13,12 @@ extension PostgresRunStore: TaskDispatch {
             try apply(batch)
             return []
         }
-        let runs = RunUpdateColumns(batch.runs)
-        let tasks = TaskColumns(Self.lastOfEach(batch.tasks))
-        let rows = AttemptColumns(Self.merged(batch.attempts), node: nodeID)
-        return try applyFenced(
-            batch, node: nodeID, runs.parameters + tasks.parameters + rows.parameters, publishing: attempts)
+        return try applyFenced(batch, node: nodeID, publishing: attempts)
     }
 
-    /// $35–$39 and $40 of fencedApplyPublishingSQL.
+    /// The attempts as statement arguments: run ids, task indexes, attempts, requests,
+    /// `runs_on` labels, then the wake-up channel (`publish`'s $1–$6, the publishing
+    /// apply's $35–$40).
     static func publishArguments(_ attempts: [DispatchedAttempt]) throws -> [String?] {
         let encoder = JSONEncoder()
         let requests = try attempts.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
@@ -36,8 +34,7 @@ extension PostgresRunStore: TaskDispatch {
 
     public func publish(_ attempts: [DispatchedAttempt]) throws -> Set<DispatchKey> {
         guard let nodeID, !attempts.isEmpty else { return [] }
-        let encoder = JSONEncoder()
-        let requests = try attempts.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        let arguments = try Self.publishArguments(attempts)
         // The generation this node holds each run by: a run taken over meanwhile publishes nothing.
         let generations = owned.withLock { owned in attempts.map { owned[$0.runID].map(Int.init) ?? -1 } }
         return try write {
@@ -53,23 +50,16 @@ extension PostgresRunStore: TaskDispatch {
                     WITH published AS (
                         INSERT INTO dispatches (run_id, task_idx, attempt, request, runs_on, published_at)
                         SELECT u.run_id, u.task_idx, u.attempt, u.request, u.runs_on::jsonb, \(Self.now)
-                        FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $7::text[], $8::int8[])
+                        FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $8::int8[])
                             AS u (run_id, task_idx, attempt, request, runs_on, generation)
-                        JOIN runs r ON r.id = u.run_id AND r.owner_node = $5 AND r.owner_generation = u.generation
+                        JOIN runs r ON r.id = u.run_id AND r.owner_node = $7 AND r.owner_generation = u.generation
                         FOR SHARE OF r
                         ON CONFLICT (run_id, task_idx, attempt) DO NOTHING
                         RETURNING run_id, task_idx, attempt
                     )
                     SELECT run_id, task_idx, attempt, pg_notify($6, 'work') FROM published
                     """,
-                    [
-                        PGArray.literal(attempts.map { Optional($0.runID) }),
-                        PGArray.literal(attempts.map { Optional($0.taskIndex) }),
-                        PGArray.literal(attempts.map { Optional($0.attempt) }),
-                        PGArray.literal(requests.map { Optional($0) }), nodeID, Self.channel,
-                        PGArray.literal(attempts.map { Optional(Self.encodeLabels($0.runsOn)) }),
-                        PGArray.literal(generations.map { Optional($0) }),
-                    ]
+                    arguments + [nodeID, PGArray.literal(generations.map { Optional($0) })]
                 ) { rows, row in
                     DispatchKey(
                         runID: rows.string(row, 0) ?? "", taskIndex: rows.int(row, 1) ?? 0,

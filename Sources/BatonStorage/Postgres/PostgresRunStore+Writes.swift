@@ -63,13 +63,13 @@ extension PostgresRunStore: RunStore {
     ///   unknown run, and then nothing is written.
     public func apply(_ batch: StoreBatch) throws {
         if batch.isEmpty { return }
-        let runs = RunUpdateColumns(batch.runs)
-        let tasks = TaskColumns(Self.lastOfEach(batch.tasks))
-        let attempts = AttemptColumns(Self.merged(batch.attempts), node: nodeID)
         if let nodeID {
-            try applyFenced(batch, node: nodeID, runs.parameters + tasks.parameters + attempts.parameters)
+            _ = try applyFenced(batch, node: nodeID)
             return
         }
+        let runs = RunUpdateColumns(batch.runs)
+        let tasks = TaskColumns(Self.lastOfEach(batch.tasks))
+        let attempts = AttemptColumns(Self.merged(batch.attempts), node: nil)
         let updated = try write {
             try pool.withConnection { connection in
                 try connection.query(Self.applySQL, runs.parameters + tasks.parameters + attempts.parameters)
