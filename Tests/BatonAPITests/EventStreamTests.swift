@@ -87,8 +87,8 @@ import Testing
         let big = "{\"w\":\"" + String(repeating: "x", count: 700) + "\"}"
         hub.publish([event(.runUpdated, run: "r1", "{\"n\":2}"), event(.workflowUpdated, big)])
         let second = readAll(stream).text
-        // The hello carries the newest id when the stream opened (2); the replay follows.
-        #expect(ids(first) == ["2", "1", "3"].map { "\(hub.bootID).\($0)" })
+        // The hello carries the id the replay starts after (0); the replay follows.
+        #expect(ids(first) == ["0", "1", "3"].map { "\(hub.bootID).\($0)" })
         #expect(ids(second) == ["6", "7"].map { "\(hub.bootID).\($0)" })
         #expect(first.hasSuffix("id: \(hub.bootID).3\nevent: run.updated\ndata: {\"n\":1}\n\n"))
         #expect(
@@ -96,6 +96,33 @@ import Testing
                 == "id: \(hub.bootID).6\nevent: run.updated\ndata: {\"n\":2}\n\n"
                 + "id: \(hub.bootID).7\nevent: workflow.updated\ndata: \(big)\n\n")
         #expect(metrics.eventsSent.value() == 4, "run.created, two run.updated, workflow.updated")
+        hub.remove(listener)
+    }
+
+    @Test func withManyStreamsOpenAPageSkipsTheRunUpdatesALaterOneSupersedes() {
+        let hub = EventHub(capacity: 100, maxStreams: 1000)
+        let metrics = BatonMetrics(version: "t")
+        let listener = QuietListener()
+        hub.add(listener)
+        let batch = [
+            event(.runCreated, run: "r1", "{\"c\":1}"), event(.runUpdated, run: "r1", "{\"s\":\"running\"}"),
+            event(.runUpdated, run: "r2", "{\"s\":\"running\"}"), event(.runUpdated, run: "r1", "{\"s\":\"ok\"}"),
+        ]
+        // Few streams: every transition.
+        let few = EventStream(hub: hub, metrics: metrics, runID: nil, logsTask: nil, lastEventID: nil)
+        hub.publish(batch)
+        #expect(ids(readAll(few).text) == ["0", "1", "2", "3", "4"].map { "\(hub.bootID).\($0)" })
+        for _ in 0..<EventHub.coalescingStreams { #expect(hub.openStream()) }
+        let many = EventStream(hub: hub, metrics: metrics, runID: nil, logsTask: nil, lastEventID: nil)
+        hub.publish(batch)
+        let text = readAll(many).text
+        #expect(ids(text) == ["4", "5", "7", "8"].map { "\(hub.bootID).\($0)" }, "r1's running is superseded")
+        #expect(text.hasSuffix("id: \(hub.bootID).8\nevent: run.updated\ndata: {\"s\":\"ok\"}\n\n"))
+        #expect(ids(readAll(few).text) == ["5", "7", "8"].map { "\(hub.bootID).\($0)" }, "every stream reads the page")
+        // A stream of the run reads the buffer, which kept every event.
+        let ofRun = EventStream(
+            hub: hub, metrics: metrics, runID: "r1", logsTask: nil, lastEventID: hub.eventID(4))
+        #expect(ids(readAll(ofRun).text) == ["4", "5", "6", "7", "8"].map { "\(hub.bootID).\($0)" }, "hello: 4")
         hub.remove(listener)
     }
 

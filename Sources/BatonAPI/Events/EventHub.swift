@@ -73,6 +73,28 @@ public final class EventHub: Sendable {
         state.withLock { $0.ring.canReplay(after: seq) }
     }
 
+    /// From this many open streams on, a broadcast page carries only the last `run.updated`
+    /// of each run among its events. Every stream sends every page, so the bytes of a
+    /// publish are multiplied by the streams: at 500 streams and 1,000 runs/s a run's
+    /// `running` and `succeeded` usually fall in one drain, and sending both cost a third
+    /// of the server's stream work and of every client's. Each `run.updated` is the run's
+    /// whole new state, so the later one is all a dashboard needs. The buffer keeps both:
+    /// a stream with `?run=` reads it event by event and gets every one. Below this,
+    /// streams are few and cheap, and every client sees every transition.
+    static let coalescingStreams = 100
+
+    /// The positions in `events` of the `run.updated` events a later `run.updated` of the
+    /// same run supersedes.
+    static func supersededRunUpdates(in events: [ServerEvent]) -> Set<Int> {
+        var latest: [String: Int] = [:]
+        var superseded: Set<Int> = []
+        for (index, event) in events.enumerated() where event.kind == .runUpdated {
+            guard let run = event.runID else { continue }
+            if let earlier = latest.updateValue(index, forKey: run) { superseded.insert(earlier) }
+        }
+        return superseded
+    }
+
     /// Appends events (in order) and wakes the listeners that want any of them.
     public func publish(_ events: [ServerEvent]) {
         guard !events.isEmpty else { return }
@@ -83,11 +105,13 @@ public final class EventHub: Sendable {
             let first = state.ring.latest + 1
             var page: [UInt8] = []
             var frames = 0
-            for var event in events {
+            let superseded =
+                rendering && state.streams >= Self.coalescingStreams ? Self.supersededRunUpdates(in: events) : []
+            for (index, var event) in events.enumerated() {
                 event.seq = state.ring.latest + 1
                 if rendering {
                     event.frame = frame(of: event)
-                    if BroadcastPage.isBroadcast(event.kind) {
+                    if BroadcastPage.isBroadcast(event.kind) && !superseded.contains(index) {
                         page += event.frame
                         frames += 1
                     }

@@ -53,17 +53,23 @@ final class EventStream: HTTPBodyStream, EventListener, @unchecked Sendable {
         self.logsTask = logsTask
         let latest = hub.latest
         cursor = latest
-        var hello = JSONText()
-        hello.add("boot", hub.bootID)
-        hello.add("seq", Int(latest))
-        append("retry: 3000\n")
-        appendFrame(id: hub.eventID(latest), kind: EventKind.hello.rawValue, data: hello.string)
+        var replayable = true
         if let lastEventID {
             if let seq = hub.sequence(ofEventID: lastEventID), hub.canReplay(after: seq) {
                 cursor = seq
             } else {
-                appendFrame(id: hub.eventID(latest), kind: EventKind.reset.rawValue, data: "{}")
+                replayable = false
             }
+        }
+        var hello = JSONText()
+        hello.add("boot", hub.bootID)
+        hello.add("seq", Int(latest))
+        append("retry: 3000\n")
+        // The hello's id is where the replay starts, not the newest id: an EventSource keeps
+        // the last id it saw, and one that drops during the replay must ask for it again.
+        appendFrame(id: hub.eventID(cursor), kind: EventKind.hello.rawValue, data: hello.string)
+        if !replayable {
+            appendFrame(id: hub.eventID(latest), kind: EventKind.reset.rawValue, data: "{}")
         }
     }
 
