@@ -3,8 +3,13 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <linux/sockios.h>
 #include <microhttpd.h>
 
 /*
@@ -110,6 +115,53 @@ static inline int baton_mhd_connection_fd(struct MHD_Connection *connection) {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
     return info == NULL ? -1 : info->connect_fd;
+}
+
+/*
+ * Writes `count` bytes to `fd` as ONE HTTP/1.1 chunk ("<hex size>\r\n", the bytes, "\r\n"),
+ * in one sendmsg that never blocks, for a suspended stream whose connection libmicrohttpd is
+ * not touching (see ConnectionWaker.sendChunk).
+ *
+ * A chunk must go out whole or not at all: half a chunk would leave the stream's framing to
+ * whoever writes next. So nothing is written unless the socket's queue (SIOCOUTQ: bytes
+ * not yet acknowledged) plus the chunk stays within `room`, which the caller keeps well
+ * under the socket's send buffer (baton_fix_send_buffer).
+ *
+ * Returns 1 when the chunk was written whole; 0 when nothing was written (no room, or the
+ * socket would block): try later or let libmicrohttpd write; -1 when the write failed or
+ * was partial: the socket is then shut down, and the connection must be ended.
+ */
+static inline int baton_send_chunk(int fd, const void *bytes, size_t count, size_t room) {
+    int queued = 0;
+    if (ioctl(fd, SIOCOUTQ, &queued) != 0 || queued < 0) return 0;
+    if ((size_t)queued + count > room) return 0;
+    char head[24];
+    int head_length = snprintf(head, sizeof head, "%zx\r\n", count);
+    static const char tail[] = "\r\n";
+    struct iovec pieces[3] = {
+        {head, (size_t)head_length}, {(void *)bytes, count}, {(void *)tail, 2}};
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_iov = pieces;
+    message.msg_iovlen = 3;
+    ssize_t total = head_length + (ssize_t)count + 2;
+    ssize_t sent;
+    do {
+        sent = sendmsg(fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (sent < 0 && errno == EINTR);
+    if (sent == total) return 1;
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+    shutdown(fd, SHUT_RDWR);
+    return -1;
+}
+
+/*
+ * Gives `fd` a fixed send buffer of `bytes` (the kernel doubles it for its bookkeeping),
+ * so that baton_send_chunk's `room` is a promise the kernel keeps: an autotuned buffer
+ * starts at 16 KiB and grows only as the peer acknowledges.
+ */
+static inline int baton_fix_send_buffer(int fd, int bytes) {
+    return setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
 }
 
 static inline ssize_t baton_mhd_stream_end(void) { return MHD_CONTENT_READER_END_OF_STREAM; }

@@ -32,10 +32,12 @@ final class EventStreamClient: @unchecked Sendable {
     private var headerDone = false
 
     /// Opens the stream; `target` like `/v1/events?run=ID`.
-    init(port: Int, target: String, headers extra: [(String, String)] = [], readTimeout: Duration = .seconds(30)) throws
-    {
+    init(
+        port: Int, target: String, headers extra: [(String, String)] = [], readTimeout: Duration = .seconds(30),
+        version: String = "HTTP/1.1"
+    ) throws {
         socket = try RawSocket(port: port, readTimeout: readTimeout)
-        var head = "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAccept: text/event-stream\r\n"
+        var head = "GET \(target) \(version)\r\nHost: 127.0.0.1:\(port)\r\nAccept: text/event-stream\r\n"
         for (name, value) in extra { head += "\(name): \(value)\r\n" }
         try socket.send(head + "\r\n")
     }
@@ -77,8 +79,13 @@ final class EventStreamClient: @unchecked Sendable {
         if count == 0 { return false }
         raw += buffer[..<count]
         parse()
+        if let framingError { throw E2EError(framingError) }
         return true
     }
+
+    /// Set when the chunked coding is broken (a size line that is not hex, or chunk data
+    /// not followed by CRLF): the server wrote a chunk in pieces or out of turn.
+    private(set) var framingError: String?
 
     private func parse() {
         if !headerDone {
@@ -104,9 +111,16 @@ final class EventStreamClient: @unchecked Sendable {
         // Chunks: HEX\r\nBYTES\r\n …
         while let lineEnd = raw.firstRange(of: Array("\r\n".utf8)) {
             let sizeText = String(decoding: raw[..<lineEnd.lowerBound], as: UTF8.self)
-            guard let size = Int(sizeText.split(separator: ";").first ?? "", radix: 16) else { return }
+            guard let size = Int(sizeText.split(separator: ";").first ?? "", radix: 16) else {
+                framingError = "chunk size line \(sizeText.prefix(40).debugDescription) is not hex"
+                return
+            }
             let start = lineEnd.upperBound
             guard raw.count >= start + size + 2 else { return }
+            guard raw[(start + size)..<(start + size + 2)].elementsEqual("\r\n".utf8) else {
+                framingError = "chunk of \(size) bytes not followed by CRLF"
+                return
+            }
             decoded += raw[start..<(start + size)]
             raw.removeSubrange(..<(start + size + 2))
         }

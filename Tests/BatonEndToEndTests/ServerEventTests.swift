@@ -179,6 +179,45 @@ import Testing
         }
     }
 
+    /// A caught-up HTTP/1.1 stream is written by the event thread straight to its socket,
+    /// one chunk per batch; HTTP/1.0 (no chunks) and `Connection: close` streams are
+    /// written by libmicrohttpd. Every one gets every event, and the chunked coding stays
+    /// whole (the client checks every chunk's size line and CRLF).
+    @Test func directlyWrittenAndLibraryWrittenStreamsGetEveryEventInOrder() async throws {
+        try await withTestServer { server in
+            let port = try server.port
+            let streams = [
+                try EventStreamClient(port: port, target: "/v1/events"),
+                try EventStreamClient(port: port, target: "/v1/events", version: "HTTP/1.0"),
+                try EventStreamClient(port: port, target: "/v1/events", headers: [("Connection", "close")]),
+            ]
+            for stream in streams { _ = try await RawSocket.offload { try stream.next("hello") } }
+            var ids: [String] = []
+            for _ in 0..<40 {
+                let created = try await server.submit(["tasks": [["name": "a", "command": "true"]]])
+                ids.append(try #require(created["id"] as? String))
+            }
+            let expected = ids
+            for (index, stream) in streams.enumerated() {
+                let seen = try await RawSocket.offload { () throws -> [String] in
+                    var seen: [String] = []
+                    while seen.count < expected.count {
+                        let frame = try stream.next("run.created")
+                        seen.append(try frame.json()["id"] as? String ?? "")
+                    }
+                    return seen
+                }
+                #expect(seen == expected, "stream \(index)")
+            }
+            #expect(streams[0].headers["transfer-encoding"] == "chunked")
+            let metrics = String(decoding: try await server.client.get("/metrics").body, as: UTF8.self)
+            let direct = metrics.split(separator: "\n").first { $0.hasPrefix("baton_event_chunks_direct_total ") }
+            let written = direct?.split(separator: " ").last.flatMap { Double($0) } ?? 0
+            #expect(written > 0, "written directly: \(direct ?? "-")")
+            #expect(streams[1].headers["transfer-encoding"] == nil, "HTTP/1.0: the bytes bare")
+        }
+    }
+
     @Test func aServerStopEndsOpenStreamsCleanly() async throws {
         try await withTestServer { server in
             let stream = try EventStreamClient(port: try server.port, target: "/v1/events")

@@ -87,18 +87,57 @@ final class EventStream: HTTPBodyStream, EventListener, @unchecked Sendable {
     }
 
     func wake() {
-        lock.withLock { waker }?.wake()
+        guard let waker = lock.withLock({ waker }) else { return }
+        if !sendDirectly(through: waker) { waker.wake() }
+    }
+
+    /// A stream without filter, suspended and caught up (its last read left nothing
+    /// pending), writes the new broadcast pages itself, from the publishing thread, as
+    /// chunks straight to its socket (``ConnectionWaker/sendChunk(_:)``): no resume, no
+    /// worker wake-up, no copy. True when that is all the stream needs now; false when
+    /// libmicrohttpd must write: the stream is not suspended, has a filter, is far behind
+    /// or misses a page, the write failed, or its client has not taken what it was sent
+    /// (then the library writes as the socket drains, which a publish-time write cannot).
+    private func sendDirectly(through waker: ConnectionWaker) -> Bool {
+        guard runID == nil && logsTask == nil else { return false }
+        return lock.withLock {
+            guard !closed, !hungUp, page == nil, written == output.count else { return false }
+            while cursor < hub.latest {
+                guard hub.latest - cursor <= UInt64(Self.copyAbove), let next = hub.page(after: cursor) else {
+                    return false
+                }
+                let outcome = next.bytes.withUnsafeBytes { waker.sendChunk($0) }
+                switch outcome {
+                case .sent:
+                    cursor = next.last
+                    lastWrite = .now
+                    metrics.eventsSent.increment(by: Double(next.frames))
+                    metrics.eventChunksDirect.increment()
+                case .noRoom, .notSuspended:
+                    return false
+                case .failed:
+                    hungUp = true
+                    return false
+                }
+            }
+            return true
+        }
     }
 
     /// Every second: a client that hung up ends its stream (frees its slot) now, not at
     /// the next keep-alive; an idle stream gets its keep-alive.
     func tick(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
-        let (due, waker) = lock.withLock { (lastWrite + Self.keepAlive, self.waker) }
+        let (due, waker, behind) = lock.withLock {
+            (lastWrite + Self.keepAlive, self.waker, runID == nil && logsTask == nil && cursor < hub.latest)
+        }
         if let waker, waker.peerHasClosed {
             lock.withLock { hungUp = true }
             waker.wake()
         } else if due <= now {
             waker?.wake()
+        } else if behind {
+            // Chunks it had no room for at the last publish (``sendDirectly(through:)``).
+            wake()
         }
         return min(due, now + .seconds(1))
     }

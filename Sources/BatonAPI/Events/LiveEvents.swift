@@ -41,12 +41,14 @@ public final class LiveEvents: @unchecked Sendable {
     /// per round would cost a thread wake-up per round; 10 ms of delay costs nothing to a
     /// page (the target is events within 100 ms).
     static let drainInterval = Duration.milliseconds(10)
-    /// With many open streams each drain wakes every one of them (a libmicrohttpd resume,
-    /// a worker wake-up and a write each): the interval grows by 50 µs per stream, up to
-    /// 40 ms, which keeps delivery well within the 100 ms target while 500 streams cost a
-    /// quarter of the wake-ups.
+    /// With many open streams each drain costs a write to every one of them: the interval
+    /// grows by 50 µs per stream, up to 20 ms. Measured at 500 streams and 1,000 runs/s
+    /// (bench/events.sh), since caught-up streams are written directly
+    /// (``EventStream/sendDirectly(through:)``): 20 ms gave delivery p50 25-34 ms and p99
+    /// 68-151 ms in most runs; 12 ms more wake-ups and p99 155-300 ms; 35-40 ms (right when
+    /// every drain resumed every stream) p99 130-300 ms.
     static func drainInterval(streams: Int) -> Duration {
-        min(drainInterval + .microseconds(50 * streams), .milliseconds(40))
+        min(drainInterval + .microseconds(50 * streams), .milliseconds(20))
     }
     private var drainedAt = ContinuousClock.now
 

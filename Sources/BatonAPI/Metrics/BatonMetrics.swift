@@ -48,6 +48,9 @@ public final class BatonMetrics: Sendable {
         "baton_http_request_duration_seconds", "Time to answer HTTP requests (long-polls and streams included).",
         buckets: requestBuckets)
     let eventsSent = CounterFamily("baton_events_sent_total", "Events written to event streams.")
+    let eventChunksDirect = CounterFamily(
+        "baton_event_chunks_direct_total",
+        "Batches of events the event thread wrote straight to a caught-up stream's socket.")
     let streamCloses = CounterFamily(
         "baton_event_stream_closes_total", "Event streams that ended, by reason.", labels: ["reason"],
         known: StreamCloseReason.allCases.map { [$0.rawValue] })
@@ -126,6 +129,7 @@ public final class BatonMetrics: Sendable {
         GaugeFamily("baton_event_streams", "Open event streams.") { Double(figures.openStreams()) }
             .render(into: &text)
         eventsSent.render(into: &text)
+        eventChunksDirect.render(into: &text)
         streamCloses.render(into: &text)
         if let roundTrips = figures.databaseRoundTrips {
             // Read from the store's own counter: a counter family without labels.

@@ -20,6 +20,7 @@ enum MHDCallbacks {
         connection: OpaquePointer?,
         url: UnsafePointer<CChar>?,
         method: UnsafePointer<CChar>?,
+        version: UnsafePointer<CChar>?,
         uploadData: UnsafePointer<CChar>?,
         uploadDataSize: UnsafeMutablePointer<Int>?,
         requestState: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
@@ -30,7 +31,7 @@ enum MHDCallbacks {
         guard let state = requestState.pointee else {
             // First call: only the headers are in, so the head deadline no longer applies.
             context.headDeadline.headArrived(connection)
-            let accumulator = context.begin(connection: connection, url: url, method: method)
+            let accumulator = context.begin(connection: connection, url: url, method: method, version: version)
             requestState.pointee = Unmanaged.passRetained(accumulator).toOpaque()
             if let early = context.earlyResponse(for: accumulator) {
                 return context.queue(early, on: connection, for: accumulator)

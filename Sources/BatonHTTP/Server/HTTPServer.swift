@@ -106,9 +106,9 @@ public final class HTTPServer: @unchecked Sendable {
                 UInt32(configuration.connectionTimeoutSeconds),
                 UInt32(configuration.listenBacklog),
                 UInt32(configuration.perIPConnectionLimit),
-                { cls, connection, url, method, _, uploadData, uploadDataSize, requestState in
+                { cls, connection, url, method, version, uploadData, uploadDataSize, requestState in
                     MHDCallbacks.accessHandler(
-                        cls: cls, connection: connection, url: url, method: method,
+                        cls: cls, connection: connection, url: url, method: method, version: version,
                         uploadData: uploadData, uploadDataSize: uploadDataSize,
                         requestState: requestState)
                 },

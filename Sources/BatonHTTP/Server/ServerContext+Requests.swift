@@ -9,7 +9,8 @@ import Logging
 extension ServerContext {
     /// Parses the head of a new request. The caller stores the result in `*req_cls`.
     func begin(
-        connection: OpaquePointer, url: UnsafePointer<CChar>?, method: UnsafePointer<CChar>?
+        connection: OpaquePointer, url: UnsafePointer<CChar>?, method: UnsafePointer<CChar>?,
+        version: UnsafePointer<CChar>?
     ) -> RequestAccumulator {
         let requestID = HTTPRequest.makeRequestID()
         let headers = ConnectionValues.read(connection, kind: .HEADER_KIND)
@@ -34,11 +35,20 @@ extension ServerContext {
                 requestID: requestID)
         }
         let expectedLength = fields["Content-Length"].flatMap { Int($0) }
+        let logMethod = method.map { String(cString: $0) } ?? ""
+        // libmicrohttpd sends a body of unknown length chunked to an HTTP/1.1 client that
+        // keeps the connection; to HTTP/1.0, or after `Connection: close`, it sends the
+        // bytes bare and closes. Only the first kind is written to directly (see
+        // ConnectionWaker.sendChunk); when unsure, the answer is no.
+        let closes = fields["Connection"].map { value in
+            value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "close" }
+        }
+        let chunked = version.map { String(cString: $0) } == "HTTP/1.1" && logMethod != "HEAD" && closes != true
         return RequestAccumulator(
             requestID: requestID,
-            logMethod: method.map { String(cString: $0) } ?? "",
+            logMethod: logMethod,
             logPath: url.map { String(cString: $0) } ?? "",
-            head: head, maxBodyBytes: maxBodyBytes, expectedLength: expectedLength)
+            head: head, maxBodyBytes: maxBodyBytes, expectedLength: expectedLength, streamsChunked: chunked)
     }
 
     /// Answers before the body is read when the target is malformed, `Content-Length` is
@@ -137,6 +147,7 @@ extension ServerContext {
         let created: OpaquePointer?
         if let stream = response.stream {
             let waker = waker(for: accumulator, connection)
+            waker.bodyIsChunked = accumulator.streamsChunked
             stream.attach(waker)
             accumulator.stream = stream
             let reader = StreamReader(stream: stream, waker: waker)
