@@ -156,12 +156,19 @@ static inline int baton_send_chunk(int fd, const void *bytes, size_t count, size
 }
 
 /*
- * Gives `fd` a fixed send buffer of `bytes` (the kernel doubles it for its bookkeeping),
- * so that baton_send_chunk's `room` is a promise the kernel keeps: an autotuned buffer
- * starts at 16 KiB and grows only as the peer acknowledges.
+ * Asks for a fixed send buffer of `bytes` on `fd` and returns the one the kernel granted
+ * (it caps the request at net.core.wmem_max, 212,992 bytes on a stock kernel, and doubles
+ * it for its bookkeeping), or -1. A fixed buffer, because an autotuned one starts at
+ * 16 KiB and grows only as the peer acknowledges: baton_send_chunk's `room` is taken as a
+ * fraction of the granted size, so that the kernel, which charges each packet's overhead
+ * too, takes a whole chunk whenever the room is there.
  */
 static inline int baton_fix_send_buffer(int fd, int bytes) {
-    return setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) != 0) return -1;
+    int granted = 0;
+    socklen_t length = sizeof granted;
+    if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &granted, &length) != 0) return -1;
+    return granted;
 }
 
 static inline ssize_t baton_mhd_stream_end(void) { return MHD_CONTENT_READER_END_OF_STREAM; }

@@ -106,6 +106,10 @@ final class EventStream: HTTPBodyStream, EventListener, @unchecked Sendable {
                 guard hub.latest - cursor <= UInt64(Self.copyAbove), let next = hub.page(after: cursor) else {
                     return false
                 }
+                guard !next.bytes.isEmpty else {
+                    cursor = next.last  // nothing a stream without filter sends
+                    continue
+                }
                 let outcome = next.bytes.withUnsafeBytes { waker.sendChunk($0) }
                 switch outcome {
                 case .sent:

@@ -36,10 +36,11 @@ extension ServerContext {
         }
         let expectedLength = fields["Content-Length"].flatMap { Int($0) }
         let logMethod = method.map { String(cString: $0) } ?? ""
-        // libmicrohttpd sends a body of unknown length chunked to an HTTP/1.1 client that
-        // keeps the connection; to HTTP/1.0, or after `Connection: close`, it sends the
-        // bytes bare and closes. Only the first kind is written to directly (see
-        // ConnectionWaker.sendChunk); when unsure, the answer is no.
+        // libmicrohttpd 0.9.75 sends a body of unknown length chunked to every HTTP/1.1
+        // (to 1.9) client (setup_reply_properties), and bare, closing after it, to HTTP/1.0.
+        // Streams are written to directly (ConnectionWaker.sendChunk) only in the plainest
+        // of those cases, HTTP/1.1 without `Connection: close` and not HEAD: a strict
+        // subset, so the bytes are never framed as chunks where the library sends them bare.
         let closes = fields["Connection"].map { value in
             value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "close" }
         }
