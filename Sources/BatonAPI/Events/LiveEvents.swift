@@ -41,14 +41,14 @@ public final class LiveEvents: @unchecked Sendable {
     /// per round would cost a thread wake-up per round; 10 ms of delay costs nothing to a
     /// page (the target is events within 100 ms).
     static let drainInterval = Duration.milliseconds(10)
-    /// With many open streams each drain costs a write to every one of them: the interval
-    /// grows by 50 µs per stream, up to 20 ms. Measured at 500 streams and 1,000 runs/s
-    /// (bench/events.sh), since caught-up streams are written directly
-    /// (``EventStream/sendDirectly(through:)``): 20 ms gave delivery p50 25-34 ms and p99
-    /// 68-151 ms in most runs; 12 ms more wake-ups and p99 155-300 ms; 35-40 ms (right when
-    /// every drain resumed every stream) p99 130-300 ms.
+    /// With many open streams each drain costs a write to every one of them (most of them
+    /// straight from this thread, ``EventStream/sendDirectly(through:)``), and the longer
+    /// the batch the more `run.updated` it coalesces: the interval grows by 50 µs per
+    /// stream, up to 40 ms (35 ms at 500 streams). Measured at 500 streams and 1,000 runs/s
+    /// (bench/events.sh), same sitting: 35 ms gave delivery p99 69-453 ms (median 194),
+    /// 20 ms 187-1018 ms (median ~250, more bytes), 12 ms 155-300 ms.
     static func drainInterval(streams: Int) -> Duration {
-        min(drainInterval + .microseconds(50 * streams), .milliseconds(20))
+        min(drainInterval + .microseconds(50 * streams), .milliseconds(40))
     }
     private var drainedAt = ContinuousClock.now
 
