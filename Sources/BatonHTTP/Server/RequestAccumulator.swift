@@ -49,15 +49,15 @@ final class RequestAccumulator {
     var stream: (any HTTPBodyStream)?
     /// Set while the connection may be suspended (deferred answer or stream).
     var waker: ConnectionWaker?
-    /// Whether a streamed answer goes out in chunks (HTTP/1.1, not HEAD, connection kept).
-    let streamsChunked: Bool
+    /// Whether the request line said HTTP/1.1 (see ServerContext.streamsChunked).
+    let isHTTP11: Bool
 
     init(
         requestID: String, logMethod: String, logPath: String,
         head: Result<HTTPRequest, RequestTargetError>, maxBodyBytes: Int, expectedLength: Int?,
-        streamsChunked: Bool = false
+        isHTTP11: Bool = false
     ) {
-        self.streamsChunked = streamsChunked
+        self.isHTTP11 = isHTTP11
         self.requestID = requestID
         self.started = ContinuousClock.now
         self.logMethod = logMethod

@@ -36,20 +36,13 @@ extension ServerContext {
         }
         let expectedLength = fields["Content-Length"].flatMap { Int($0) }
         let logMethod = method.map { String(cString: $0) } ?? ""
-        // libmicrohttpd 0.9.75 sends a body of unknown length chunked to every HTTP/1.1
-        // (to 1.9) client (setup_reply_properties), and bare, closing after it, to HTTP/1.0.
-        // Streams are written to directly (ConnectionWaker.sendChunk) only in the plainest
-        // of those cases, HTTP/1.1 without `Connection: close` and not HEAD: a strict
-        // subset, so the bytes are never framed as chunks where the library sends them bare.
-        let closes = fields["Connection"].map { value in
-            value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "close" }
-        }
-        let chunked = version.map { String(cString: $0) } == "HTTP/1.1" && logMethod != "HEAD" && closes != true
+        // A strcmp, not a String: this runs for every request; only a stream needs it.
+        let isHTTP11 = version.map { strcmp($0, "HTTP/1.1") == 0 } ?? false
         return RequestAccumulator(
             requestID: requestID,
             logMethod: logMethod,
             logPath: url.map { String(cString: $0) } ?? "",
-            head: head, maxBodyBytes: maxBodyBytes, expectedLength: expectedLength, streamsChunked: chunked)
+            head: head, maxBodyBytes: maxBodyBytes, expectedLength: expectedLength, isHTTP11: isHTTP11)
     }
 
     /// Answers before the body is read when the target is malformed, `Content-Length` is
@@ -135,6 +128,21 @@ extension ServerContext {
         return waker
     }
 
+    /// Whether a streamed answer to this request may be written to directly as chunks.
+    /// libmicrohttpd 0.9.75 sends a body of unknown length chunked to every HTTP/1.1 (to
+    /// 1.9) client (setup_reply_properties), and bare, closing after it, to HTTP/1.0.
+    /// Streams are written to directly (ConnectionWaker.sendChunk) only in the plainest of
+    /// those cases, HTTP/1.1 without `Connection: close` and not HEAD: a strict subset, so
+    /// the bytes are never framed as chunks where the library sends them bare.
+    static func streamsChunked(_ accumulator: RequestAccumulator) -> Bool {
+        guard accumulator.isHTTP11, accumulator.logMethod != "HEAD", case .success(let request) = accumulator.head
+        else { return false }
+        let closes = request.headers.values(for: "Connection").contains { value in
+            value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "close" }
+        }
+        return !closes
+    }
+
     /// Hands `response` to libmicrohttpd for `connection` and notes its status for the log.
     func queue(
         _ response: HTTPResponse, on connection: OpaquePointer, for accumulator: RequestAccumulator
@@ -148,7 +156,7 @@ extension ServerContext {
         let created: OpaquePointer?
         if let stream = response.stream {
             let waker = waker(for: accumulator, connection)
-            waker.bodyIsChunked = accumulator.streamsChunked
+            waker.bodyIsChunked = Self.streamsChunked(accumulator)
             stream.attach(waker)
             accumulator.stream = stream
             let reader = StreamReader(stream: stream, waker: waker)
