@@ -102,14 +102,7 @@ final class EventStream: HTTPBodyStream, EventListener, @unchecked Sendable {
         guard runID == nil && logsTask == nil else { return false }
         return lock.withLock {
             guard !closed, !hungUp, page == nil, written == output.count else { return false }
-            while cursor < hub.latest {
-                guard hub.latest - cursor <= UInt64(Self.copyAbove), let next = hub.page(after: cursor) else {
-                    return false
-                }
-                guard !next.bytes.isEmpty else {
-                    cursor = next.last  // nothing a stream without filter sends
-                    continue
-                }
+            while let next = nextPage() {
                 let outcome = next.bytes.withUnsafeBytes { waker.sendChunk($0) }
                 switch outcome {
                 case .sent:
@@ -124,7 +117,8 @@ final class EventStream: HTTPBodyStream, EventListener, @unchecked Sendable {
                     return false
                 }
             }
-            return true
+            // Caught up, or behind with no page to send (the library reads the ring).
+            return cursor >= hub.latest
         }
     }
 
@@ -194,16 +188,21 @@ final class EventStream: HTTPBodyStream, EventListener, @unchecked Sendable {
     /// they are; false when it has none to write (it is further behind, has a filter, or
     /// the page after its cursor was not made): ``fill()`` then reads the ring.
     private func takePage() -> Bool {
-        guard runID == nil && logsTask == nil else { return false }
+        guard runID == nil && logsTask == nil, let next = nextPage() else { return false }
+        page = next
+        pageOffset = 0
+        return true
+    }
+
+    /// The next broadcast page with bytes after `cursor`, moving the cursor past pages with
+    /// none; nil when there is none, the stream is far behind, or a page is missing.
+    /// Under `lock`.
+    private func nextPage() -> BroadcastPage? {
         while hub.latest - cursor <= UInt64(Self.copyAbove), let next = hub.page(after: cursor) {
-            guard next.bytes.isEmpty else {
-                page = next
-                pageOffset = 0
-                return true
-            }
+            guard next.bytes.isEmpty else { return next }
             cursor = next.last
         }
-        return false
+        return nil
     }
 
     /// Frames the events after `cursor` this stream wants; false when the buffer no longer

@@ -35,12 +35,11 @@ extension ServerContext {
                 requestID: requestID)
         }
         let expectedLength = fields["Content-Length"].flatMap { Int($0) }
-        let logMethod = method.map { String(cString: $0) } ?? ""
         // A strcmp, not a String: this runs for every request; only a stream needs it.
         let isHTTP11 = version.map { strcmp($0, "HTTP/1.1") == 0 } ?? false
         return RequestAccumulator(
             requestID: requestID,
-            logMethod: logMethod,
+            logMethod: method.map { String(cString: $0) } ?? "",
             logPath: url.map { String(cString: $0) } ?? "",
             head: head, maxBodyBytes: maxBodyBytes, expectedLength: expectedLength, isHTTP11: isHTTP11)
     }
